@@ -1,0 +1,17 @@
+"""klviz: the helper package of the executable textbook on entropy, cross-entropy,
+KL divergence and knowledge distillation.
+
+Submodules (each with one job):
+
+- :mod:`klviz.info` -- entropy, cross-entropy, KL, JS (numpy or torch), Gaussian KL
+- :mod:`klviz.losses` -- distillation losses: KD, DKD, DKL, IKL/GKL, JS (O(B*C))
+- :mod:`klviz.symbolic` -- sympy expressions and gradient proofs
+- :mod:`klviz.plots` -- matplotlib figures shared by the chapters (one style)
+- :mod:`klviz.widgets` -- ipywidgets explorers built on :mod:`klviz.plots`
+- :mod:`klviz.online` -- kernel-free Plotly figures with sliders for the web book
+- :mod:`klviz.distill` -- a teacher -> student distillation trainer and its CLI
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
