@@ -131,10 +131,28 @@ def _validate_probs(
     x: Any, name: str, axis: int, atol: float, torch_: bool, shown_axis: Any = None
 ) -> None:
     """Raise a ValueError naming ``name`` unless ``x`` holds probability vectors on ``axis``."""
+    n = x.shape[axis]
+    if torch_ and n > 0:
+        # fast path on the tensor's own device: one host sync for a bool, no copy; the
+        # detailed (numpy) diagnosis below runs only when something is wrong
+        import torch
+
+        xd = x.detach()
+        tol = max(float(atol), n * float(torch.finfo(xd.dtype).eps))
+        sum_dtype = torch.float64 if xd.device.type != "mps" else None
+        ok = (
+            torch.isfinite(xd).all()
+            & (xd >= 0).all()
+            & ((xd.sum(dim=axis, dtype=sum_dtype) - 1.0).abs() <= tol).all()
+        )
+        if bool(ok):
+            return
     a = _detached_numpy(x, torch_)
     if np.isnan(a).any():
         idx = tuple(int(i) for i in np.argwhere(np.isnan(a))[0])
-        raise ValueError(f"{name} contains NaN (first at index {idx}); check how {name} was computed")
+        raise ValueError(
+            f"{name} contains NaN (first at index {idx}); check how {name} was computed"
+        )
     if np.isinf(a).any():
         idx = tuple(int(i) for i in np.argwhere(np.isinf(a))[0])
         raise ValueError(
@@ -148,7 +166,6 @@ def _validate_probs(
             f"or softmax first)"
         )
     shown = axis if shown_axis is None else shown_axis
-    n = a.shape[axis]
     if n == 0:
         raise ValueError(f"{name} has length 0 along axis {axis}; a distribution needs an outcome")
     # sum in float64 so the check itself does not add rounding error
@@ -231,8 +248,8 @@ def softmax(logits: ArrayLike, *, axis: int = -1, temperature: float = 1.0) -> A
     .. math:: \operatorname{softmax}(z/T)_i = \frac{e^{z_i/T}}{\sum_j e^{z_j/T}}
 
     Large :math:`T` flattens the distribution towards uniform, :math:`T \to 0` approaches
-    the one-hot arg-max.  Chapter 1, Probability and softmax (``ch-probability``).  float16/bfloat16 tensors give
-    float32.
+    the one-hot arg-max.  Chapter 1, Probability and softmax (``ch-probability``).
+    float16/bfloat16 tensors give float32.
     """
     _check_temperature(temperature)
     (z,), torch_ = common(logits)
@@ -251,7 +268,8 @@ def entropy(
 
     .. math:: H(p) = -\sum_i p_i \log p_i, \qquad 0 \log 0 = 0.
 
-    Chapter 2, Entropy (``ch-entropy``).  ``base=2`` gives bits.  See the module docstring for validation.
+    Chapter 2, Entropy (``ch-entropy``).  ``base=2`` gives bits.  See the module
+    docstring for validation.
     """
     (pp,), ax, torch_ = _prepare((p,), ("p",), axis, atol, validate)
     # 0.0 - x rather than -x: an all-certain row gives +0.0, not -0.0
@@ -338,8 +356,12 @@ def _log_probs(
     ax = normalize_axis(axis, zs[0].ndim, names[0])
     out = []
     for z, name in zip(zs, names):
-        a = _detached_numpy(z, torch_)
-        if np.isnan(a).any() or np.isposinf(a).any():
+        if torch_:
+            zd = z.detach()
+            bad = bool((zd.isnan() | zd.isposinf()).any())
+        else:
+            bad = bool(np.isnan(z).any() or np.isposinf(z).any())
+        if bad:
             raise ValueError(
                 f"{name} contains NaN or +inf; logits must be finite (-inf is allowed and "
                 f"means probability 0)"
@@ -365,7 +387,8 @@ def entropy_from_logits(
 
     .. math:: H(p) = -\sum_i p_i \log p_i, \qquad \log p = z/T - \operatorname{logsumexp}(z/T).
 
-    Finite for logits of :math:`\pm 10^4`; float16/bfloat16 give float32.  Chapter 2, Entropy (``ch-entropy``).
+    Finite for logits of :math:`\pm 10^4`; float16/bfloat16 give float32.
+    Chapter 2, Entropy (``ch-entropy``).
     """
     (lp,), ax, torch_ = _log_probs((logits,), ("logits",), axis, temperature)
     return _scale(0.0 - _sum(_p_times(lp, lp, torch_), ax, torch_), base)
@@ -382,7 +405,8 @@ def cross_entropy_from_logits(
     r"""Cross-entropy :math:`H(p, q) = -\sum_i p_i \log q_i` with
     :math:`p = \operatorname{softmax}(z_p/T)`, :math:`q = \operatorname{softmax}(z_q/T)`.
 
-    Computed in log space; float16/bfloat16 give float32.  Chapter 3, Cross-entropy (``ch-cross-entropy``).
+    Computed in log space; float16/bfloat16 give float32.
+    Chapter 3, Cross-entropy (``ch-cross-entropy``).
     """
     (lp, lq), ax, torch_ = _log_probs(
         (p_logits, q_logits), ("p_logits", "q_logits"), axis, temperature
@@ -450,7 +474,8 @@ def binary_entropy(p: ArrayLike, *, base: Any = None, validate: bool = True) -> 
 
     .. math:: h(p) = -p \log p - (1 - p) \log (1 - p), \qquad h(0) = h(1) = 0,
 
-    maximal at :math:`p = 1/2` where :math:`h = \log 2` (1 bit).  Chapter 2, Entropy (``ch-entropy``).
+    maximal at :math:`p = 1/2` where :math:`h = \log 2` (1 bit).
+    Chapter 2, Entropy (``ch-entropy``).
     With ``validate=True`` entries outside [0, 1] (or NaN) raise ValueError.
     """
     (pp,), torch_ = common(p)
@@ -492,7 +517,8 @@ def gaussian_kl(
 
     ``sigma1``/``sigma2`` are standard deviations and must be > 0.  With ``axis`` given,
     the elementwise values are summed over that axis: the KL between diagonal Gaussians
-    (independent coordinates).  Chapter 5, KL in practice (``ch-kl-practice``), Gaussians and the VAE.
+    (independent coordinates).
+    Chapter 5, KL in practice (``ch-kl-practice``), Gaussians and the VAE.
     """
     (m1, s1, m2, s2), torch_ = common(mu1, sigma1, mu2, sigma2)
     _check_positive(s1, "sigma1", torch_)
@@ -528,14 +554,16 @@ def vae_kl(mu: ArrayLike, logvar: ArrayLike, *, axis: int | None = -1) -> Any:
     Summed over ``axis`` (the latent dimension, last by default); ``axis=None`` returns the
     per-coordinate terms.  ``expm1`` keeps :math:`e^{\ell} - 1 - \ell` accurate near
     :math:`\ell = 0`.  Equals :func:`gaussian_kl` ``(mu, exp(logvar / 2), axis=axis)``.
-    Chapter 5, KL in practice (``ch-kl-practice``), Gaussians and the VAE (Kingma & Welling 2014, Appendix B).
+    Chapter 5, KL in practice (``ch-kl-practice``), Gaussians and the VAE
+    (Kingma & Welling 2014, Appendix B).
     """
     (m, lv), torch_ = common(mu, logvar)
     try:
         shape = np.broadcast_shapes(tuple(m.shape), tuple(lv.shape))
     except ValueError:
         raise ValueError(
-            f"mu with shape {tuple(m.shape)} and logvar with shape {tuple(lv.shape)} do not broadcast"
+            f"mu with shape {tuple(m.shape)} and logvar with shape {tuple(lv.shape)} "
+            f"do not broadcast"
         ) from None
     a = _detached_numpy(lv, torch_)
     if np.isnan(a).any():

@@ -85,3 +85,11 @@ def test_book_builds_with_warnings_as_errors(built_book):
     # every executed chapter has its notebook for download
     for nb in NOTEBOOKS:
         assert (built_book / "_sources" / "notebooks" / nb.name).exists(), f"{nb.name} has no download copy"
+
+
+def test_notation_page_lists_every_macro():
+    from klviz.notation import MACROS
+
+    page = (ROOT / "book" / "notation.md").read_text()
+    missing = [m for m in MACROS if f"`\\{m}" not in page and f"\\{m}`" not in page and f"`\\{m}{{" not in page]
+    assert not missing, f"book/notation.md does not list: {missing}"
