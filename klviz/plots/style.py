@@ -59,4 +59,8 @@ def new_axes(ax=None, *, figsize: tuple[float, float] | None = None):
         return ax.figure, ax
     with book_style():
         fig, ax = plt.subplots(figsize=figsize or _RC["figure.figsize"])
+        # the inline backend may switch interactive mode on during the first figure; leaving
+        # rc_context would restore it to off and hide every later figure of a notebook
+        interactive = mpl.is_interactive()
+    mpl.interactive(interactive)
     return fig, ax
