@@ -1,0 +1,440 @@
+r"""Figures for Chapter 5, *KL divergence in deep learning practice* (label ``ch-kl-practice``).
+
+- :func:`kd_gradient` / :func:`kd_gradient_norms` -- the closed-form gradient of the
+  distillation KL with respect to the student logits, with or without the :math:`T^2` factor.
+- :func:`plot_kd_temperature` -- the teacher's and the student's softened distributions at one
+  temperature, beside the gradient size against :math:`T` (the chapter's central explorer).
+- :func:`plot_gradient_scale` -- gradient norm against :math:`T`, with and without :math:`T^2`,
+  and the high-temperature asymptotes.
+- :func:`plot_estimator_comparison` -- relative bias and spread of the KL estimators
+  :math:`k_1, k_2, k_3` (:mod:`klviz.estimators`) against the true KL.
+- :func:`plot_estimator_histograms` -- the distribution of single-sample estimates.
+- :func:`plot_vae_kl_cost` -- time of the VAE KL term against the latent dimension.
+- :func:`gkd_fits` / :func:`plot_gkd_fits` -- a Gaussian student fitted to a bimodal teacher by
+  the generalized JSD of GKD for several :math:`\beta`.
+
+All plot functions take ``ax=None`` and return the :class:`matplotlib.figure.Figure`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+import numpy as np
+
+from klviz import info
+from klviz.plots.style import PALETTE, book_style, new_axes
+
+__all__ = [
+    "KD_TEACHER_LOGITS",
+    "KD_STUDENT_LOGITS",
+    "DEFAULT_KD_TEMPERATURES",
+    "kd_gradient",
+    "kd_gradient_norms",
+    "plot_kd_temperature",
+    "plot_gradient_scale",
+    "plot_estimator_comparison",
+    "plot_estimator_histograms",
+    "plot_vae_kl_cost",
+    "GKDFit",
+    "gkd_fits",
+    "plot_gkd_fits",
+]
+
+#: Teacher logits of the chapter's distillation example: the 10-class logits of Chapter 1.
+KD_TEACHER_LOGITS: tuple[float, ...] = (2.1, 0.5, -1.2, 3.4, 0.8, -0.5, 1.1, -2.0, 0.3, 1.8)
+#: A student that agrees on the top class but ranks the others differently.
+KD_STUDENT_LOGITS: tuple[float, ...] = (1.0, 1.2, -0.4, 2.2, -0.3, 0.4, 0.2, -1.0, 0.9, 0.6)
+#: Temperatures of the gradient-size curves (log-spaced, 0.5 to 100).
+DEFAULT_KD_TEMPERATURES: np.ndarray = np.geomspace(0.5, 100.0, 60)
+
+
+def _as_logits(logits: Sequence[float] | np.ndarray, name: str) -> np.ndarray:
+    z = np.asarray(logits, dtype=float)
+    if z.ndim != 1 or z.size < 2:
+        raise ValueError(f"{name}: give a 1-D sequence of at least 2 class scores; got shape {z.shape}")
+    if not np.all(np.isfinite(z)):
+        raise ValueError(f"{name}: every logit must be finite (no NaN or inf)")
+    return z
+
+
+def _check_temperature(temperature: float) -> float:
+    t = float(temperature)
+    if not math.isfinite(t) or t <= 0:
+        raise ValueError(f"temperature must be a finite number > 0; got {temperature!r}")
+    return t
+
+
+def _pair(teacher_logits, student_logits) -> tuple[np.ndarray, np.ndarray]:
+    zt = _as_logits(teacher_logits, "teacher_logits")
+    zs = _as_logits(student_logits, "student_logits")
+    if zt.shape != zs.shape:
+        raise ValueError(f"teacher_logits and student_logits need the same number of classes; got {zt.size} and {zs.size}")
+    return zt, zs
+
+
+def kd_gradient(
+    teacher_logits: Sequence[float] | np.ndarray,
+    student_logits: Sequence[float] | np.ndarray,
+    temperature: float,
+    *,
+    t_squared: bool = True,
+) -> np.ndarray:
+    r"""Gradient of the distillation KL with respect to the student logits :math:`z_s`.
+
+    With :math:`p = \operatorname{softmax}(z_t/T)` and :math:`q = \operatorname{softmax}(z_s/T)`,
+
+    .. math:: \nabla_{z_s} D_{\mathrm{KL}}(p\|q) = \frac{q - p}{T},
+              \qquad \nabla_{z_s}\, T^2 D_{\mathrm{KL}}(p\|q) = T\,(q - p).
+
+    ``t_squared=True`` gives the second (the KD loss of Hinton et al. 2015).  Logits may have a
+    leading batch axis; the classes are the last axis.  Chapter 5 (``ch-kl-practice``).
+    """
+    t = _check_temperature(temperature)
+    zt = np.asarray(teacher_logits, dtype=float)
+    zs = np.asarray(student_logits, dtype=float)
+    if zt.shape != zs.shape:
+        raise ValueError(f"teacher_logits and student_logits need the same shape; got {zt.shape} and {zs.shape}")
+    diff = info.softmax(zs, temperature=t) - info.softmax(zt, temperature=t)
+    return t * diff if t_squared else diff / t
+
+
+def kd_gradient_norms(
+    teacher_logits: Sequence[float] | np.ndarray = KD_TEACHER_LOGITS,
+    student_logits: Sequence[float] | np.ndarray = KD_STUDENT_LOGITS,
+    temperatures: Sequence[float] | np.ndarray = DEFAULT_KD_TEMPERATURES,
+) -> dict[str, np.ndarray]:
+    r"""Euclidean norms of :func:`kd_gradient` at each temperature, with and without :math:`T^2`.
+
+    Returns ``{"T", "with_t2", "without_t2", "limit_with_t2", "limit_without_t2"}``; the limits
+    are the high-temperature asymptotes :math:`\|\bar z_s - \bar z_t\|/C` and
+    :math:`\|\bar z_s - \bar z_t\|/(C T^2)` with :math:`\bar z` the logits minus their mean.
+    Chapter 5 (``ch-kl-practice``).
+    """
+    zt, zs = _pair(teacher_logits, student_logits)
+    ts = np.asarray(temperatures, dtype=float)
+    if ts.ndim != 1 or ts.size < 1 or not np.all(np.isfinite(ts)) or (ts <= 0).any():
+        raise ValueError("temperatures: give a 1-D array of positive, finite values")
+    # softmax over the class axis of the (n_T, C) array of scaled logits
+    diff = info.softmax(zs[None, :] / ts[:, None]) - info.softmax(zt[None, :] / ts[:, None])
+    base = np.linalg.norm(diff, axis=-1)
+    centred = (zs - zs.mean()) - (zt - zt.mean())
+    lim = np.linalg.norm(centred) / zs.size
+    return {
+        "T": ts,
+        "with_t2": ts * base,
+        "without_t2": base / ts,
+        "limit_with_t2": np.full_like(ts, lim),
+        "limit_without_t2": lim / ts**2,
+    }
+
+
+def plot_gradient_scale(
+    teacher_logits: Sequence[float] | np.ndarray = KD_TEACHER_LOGITS,
+    student_logits: Sequence[float] | np.ndarray = KD_STUDENT_LOGITS,
+    temperatures: Sequence[float] | np.ndarray = DEFAULT_KD_TEMPERATURES,
+    *,
+    marker: float | None = None,
+    ax=None,
+):
+    r"""Log-log plot of :math:`\|\nabla_{z_s}\|` against :math:`T`, with and without :math:`T^2`.
+
+    Without the factor the gradient falls like :math:`1/T^2` at high temperature; with it, it
+    levels off at :math:`\|\bar z_s - \bar z_t\|/C` (dashed asymptotes).  ``marker`` draws a
+    vertical line at one temperature.  Chapter 5, Knowledge distillation.
+    """
+    g = kd_gradient_norms(teacher_logits, student_logits, temperatures)
+    fig, ax = new_axes(ax)
+    ax.plot(g["T"], g["with_t2"], color=PALETTE[0], label=r"$T^2\,\mathrm{KL}$: $\|T(q-p)\|$")
+    ax.plot(g["T"], g["without_t2"], color=PALETTE[1], label=r"$\mathrm{KL}$ alone: $\|(q-p)/T\|$")
+    ax.plot(g["T"], g["limit_with_t2"], color=PALETTE[0], linestyle="--", linewidth=1.2, label=r"$\|\bar z_s-\bar z_t\|/C$")
+    ax.plot(g["T"], g["limit_without_t2"], color=PALETTE[1], linestyle="--", linewidth=1.2, label=r"$\|\bar z_s-\bar z_t\|/(C T^2)$")
+    if marker is not None:
+        ax.axvline(_check_temperature(marker), color=PALETTE[7], linestyle=":", linewidth=1.2)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("temperature $T$ (log scale)")
+    ax.set_ylabel(r"gradient norm $\|\nabla_{z_s}\|$ (log scale)")
+    ax.legend(loc="lower left")
+    return fig
+
+
+def plot_kd_temperature(
+    teacher_logits: Sequence[float] | np.ndarray = KD_TEACHER_LOGITS,
+    student_logits: Sequence[float] | np.ndarray = KD_STUDENT_LOGITS,
+    temperature: float = 4.0,
+    *,
+    temperatures: Sequence[float] | np.ndarray = DEFAULT_KD_TEMPERATURES,
+    ax=None,
+):
+    r"""The distillation explorer: softened distributions at :math:`T` and the gradient size.
+
+    Left: bars of the teacher's :math:`p = \operatorname{softmax}(z_t/T)` and the student's
+    :math:`q = \operatorname{softmax}(z_s/T)`, with :math:`T^2 D_{\mathrm{KL}}(p\|q)` in the
+    title.  Right: :func:`plot_gradient_scale` with a marker at :math:`T`.  ``ax``, if given,
+    is a pair of axes.  Chapter 5, Knowledge distillation.
+    """
+    zt, zs = _pair(teacher_logits, student_logits)
+    t = _check_temperature(temperature)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        with book_style():
+            fig, (ax_bar, ax_grad) = plt.subplots(1, 2, figsize=(11.0, 3.9))
+    else:
+        ax_bar, ax_grad = ax
+        fig = ax_bar.figure
+    p = info.softmax(zt, temperature=t)
+    q = info.softmax(zs, temperature=t)
+    kl = float(info.kl_divergence(p, q))
+    k = np.arange(zt.size)
+    w = 0.4
+    ax_bar.bar(k - w / 2, p, width=w, color=PALETTE[0], label=r"teacher $p=\mathrm{softmax}(z_t/T)$")
+    ax_bar.bar(k + w / 2, q, width=w, color=PALETTE[1], label=r"student $q=\mathrm{softmax}(z_s/T)$")
+    ax_bar.axhline(1.0 / zt.size, color=PALETTE[7], linestyle="--", linewidth=1.0, label=f"uniform 1/{zt.size}")
+    ax_bar.set_xticks(k)
+    ax_bar.set_ylim(0, 1.0)
+    ax_bar.set_xlabel("class $k$")
+    ax_bar.set_ylabel("probability")
+    ax_bar.set_title(f"T = {t:g}: KL = {kl:.4f} nats, T²·KL = {t * t * kl:.4f}")
+    ax_bar.legend(loc="upper right")
+    plot_gradient_scale(zt, zs, temperatures, marker=t, ax=ax_grad)
+    g_with = float(np.linalg.norm(kd_gradient(zt, zs, t)))
+    ax_grad.set_title(f"gradient norm at T = {t:g}: {g_with:.3g} (with T²), {g_with / t**2:.3g} (without)")
+    ax_grad.plot([t, t], [g_with / t**2, g_with], "o", color=PALETTE[7], markersize=5)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- KL estimators
+_EST_COLORS = {"k1": PALETTE[1], "k2": PALETTE[2], "k3": PALETTE[0]}
+
+
+def plot_estimator_comparison(rows: Sequence[Mapping[str, float]], *, ax=None):
+    r"""Relative standard deviation and relative bias of :math:`k_1, k_2, k_3` against the true KL.
+
+    ``rows`` come from :func:`klviz.estimators.gaussian_estimator_table` (keys ``true_kl``,
+    ``k1_rel_std``, ``k1_rel_bias``, ...).  Left: :math:`\mathrm{std}/\mathrm{KL}` of one
+    sample's estimate (log-log); right: :math:`\mathrm{bias}/\mathrm{KL}`.  ``ax``, if given,
+    is a pair of axes.  Chapter 5, RLHF's KL penalty.
+    """
+    if not rows:
+        raise ValueError("rows: give at least one row of gaussian_estimator_table()")
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        with book_style():
+            fig, (ax_std, ax_bias) = plt.subplots(1, 2, figsize=(11.0, 3.8))
+    else:
+        ax_std, ax_bias = ax
+        fig = ax_std.figure
+    kl = np.array([r["true_kl"] for r in rows], dtype=float)
+    order = np.argsort(kl)
+    kl = kl[order]
+    for name, color in _EST_COLORS.items():
+        std = np.array([r[f"{name}_rel_std"] for r in rows], dtype=float)[order]
+        bias = np.array([r[f"{name}_rel_bias"] for r in rows], dtype=float)[order]
+        ax_std.plot(kl, std, "o-", color=color, label=f"${name[0]}_{name[1]}$")
+        ax_bias.plot(kl, bias, "o-", color=color, label=f"${name[0]}_{name[1]}$")
+    ax_std.set_xscale("log")
+    ax_std.set_yscale("log")
+    ax_std.set_xlabel(r"true $D_{\mathrm{KL}}(p\|q)$ (nats, log scale)")
+    ax_std.set_ylabel("std of one sample / true KL")
+    ax_std.legend()
+    ax_bias.axhline(0.0, color=PALETTE[7], linewidth=1.0)
+    ax_bias.set_xscale("log")
+    ax_bias.set_xlabel(r"true $D_{\mathrm{KL}}(p\|q)$ (nats, log scale)")
+    ax_bias.set_ylabel("bias / true KL")
+    ax_bias.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_estimator_histograms(
+    log_ratio: Sequence[float] | np.ndarray, true_kl: float, *, bins: int = 80, ax=None
+):
+    r"""Histograms of the single-sample estimates :math:`k_1, k_2, k_3` with the true KL marked.
+
+    :math:`k_1` takes negative values, :math:`k_2` and :math:`k_3` never do; the means of
+    :math:`k_1` and :math:`k_3` sit on the true KL.  Chapter 5, RLHF's KL penalty.
+    """
+    from klviz.estimators import ESTIMATORS
+
+    lr = np.asarray(log_ratio, dtype=float).ravel()
+    if lr.size < 2 or not np.all(np.isfinite(lr)):
+        raise ValueError("log_ratio: give at least 2 finite log-ratios")
+    fig, ax = new_axes(ax)
+    vals = {name: np.asarray(fn(lr)) for name, fn in ESTIMATORS.items()}
+    lo = min(np.quantile(v, 0.005) for v in vals.values())
+    hi = max(np.quantile(v, 0.995) for v in vals.values())
+    edges = np.linspace(lo, hi, bins + 1)
+    # k2 and k3 nearly coincide when p is close to q: draw k2 last and dashed so both show
+    styles = {"k1": "-", "k3": "-", "k2": "--"}
+    for name in ("k1", "k3", "k2"):
+        v = vals[name]
+        ax.hist(v, bins=edges, density=True, histtype="step", linewidth=1.8, color=_EST_COLORS[name],
+                linestyle=styles[name], label=f"${name[0]}_{name[1]}$: mean {v.mean():.4f}")
+    ax.axvline(float(true_kl), color=PALETTE[7], linestyle="--", linewidth=1.2, label=f"true KL = {float(true_kl):.4f}")
+    ax.set_xlabel("single-sample estimate (nats)")
+    ax.set_ylabel("density")
+    ax.legend(loc="upper right")
+    return fig
+
+
+# --------------------------------------------------------------------------- VAE cost
+def plot_vae_kl_cost(
+    dims: Sequence[int] | np.ndarray, seconds: Sequence[float] | np.ndarray, *, batch: int | None = None, ax=None
+):
+    r"""Time of the closed-form VAE KL term against the latent dimension :math:`d` (log-log),
+    with a line of slope 1 (:math:`O(d)`) through the largest measurement.
+
+    Chapter 5, The KL term of a VAE.
+    """
+    d = np.asarray(dims, dtype=float)
+    s = np.asarray(seconds, dtype=float)
+    if d.shape != s.shape or d.ndim != 1 or d.size < 2:
+        raise ValueError("dims and seconds: give two 1-D arrays of equal length (at least 2 points)")
+    if (d <= 0).any() or (s <= 0).any():
+        raise ValueError("dims and seconds must be positive")
+    fig, ax = new_axes(ax)
+    ax.plot(d, s * 1e6, "o-", color=PALETTE[0], label="measured")
+    ax.plot(d, s[-1] * 1e6 * d / d[-1], "--", color=PALETTE[7], linewidth=1.2, label=r"$\propto d$ (slope 1)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("latent dimension $d$ (log scale)")
+    suffix = f" for a batch of {batch}" if batch else ""
+    ax.set_ylabel(f"time per call (µs){suffix}")
+    ax.legend(loc="upper left")
+    return fig
+
+
+# --------------------------------------------------------------------------- GKD
+@dataclass(frozen=True)
+class GKDFit:
+    r"""A Gaussian student :math:`\mathcal N(\mu, \sigma^2)` fitted by :func:`gkd_fits` at one :math:`\beta`."""
+
+    beta: float
+    mu: float
+    sigma: float
+    divergence: float
+
+
+def _gkd_objective(log_p, lq, beta: float):
+    """The generalized JSD of GKD on one grid row: teacher log-probs ``log_p``, student ``lq``."""
+    from klviz import losses
+
+    # js_loss takes logits; log-densities are logits of the grid distributions
+    return losses.js_loss(lq[None, :], log_p[None, :], beta=beta)
+
+
+def gkd_fits(
+    betas: Sequence[float] = (0.0, 0.1, 0.5, 0.9, 1.0),
+    *,
+    separation: float = 5.0,
+    weight: float = 0.7,
+    x: np.ndarray | None = None,
+    steps: int = 150,
+) -> tuple[np.ndarray, np.ndarray, list[GKDFit]]:
+    r"""Fit one Gaussian student to a bimodal teacher by the generalized JSD for each :math:`\beta`.
+
+    The teacher is :func:`klviz.fitting.mixture_log_density` on a grid (weight ``weight`` on the
+    left mode).  At :math:`\beta = 0` and :math:`1` the fit minimises the forward
+    :math:`D_{\mathrm{KL}}(p\|q)` and the reverse :math:`D_{\mathrm{KL}}(q\|p)`
+    (:func:`klviz.fitting.fit_gaussian`); in between, :func:`klviz.losses.js_loss` with that
+    :math:`\beta`, optimised over :math:`(\mu, \log\sigma)` with L-BFGS from the forward fit and
+    from each mode, keeping the best.  Returns ``(x, log_p, fits)``.  Chapter 5, GKD.
+    """
+    import torch
+
+    from klviz import fitting
+
+    x = fitting.default_grid(801, 12.0) if x is None else np.asarray(x, dtype=float)
+    log_p = fitting.mixture_log_density(x, separation=separation, weight=weight)
+    xt = torch.as_tensor(x, dtype=torch.float64)
+    lpt = torch.as_tensor(log_p, dtype=torch.float64)
+    fwd = fitting.fit_gaussian(x, log_p, direction="forward")
+    fits = []
+    for beta in betas:
+        beta = float(beta)
+        if not 0.0 <= beta <= 1.0:
+            raise ValueError(f"betas: every beta must lie in [0, 1]; got {beta}")
+        if beta in (0.0, 1.0):
+            f = fwd if beta == 0.0 else fitting.fit_gaussian(x, log_p, direction="reverse")
+            fits.append(GKDFit(beta, f.mu, f.sigma, f.divergence))
+            continue
+        best = None
+        for mu0, s0 in ((fwd.mu, fwd.sigma), (-separation / 2, 1.0), (separation / 2, 1.0)):
+            mu = torch.tensor(float(mu0), dtype=torch.float64, requires_grad=True)
+            ls = torch.tensor(math.log(s0), dtype=torch.float64, requires_grad=True)
+            opt = torch.optim.LBFGS([mu, ls], max_iter=steps, line_search_fn="strong_wolfe")
+
+            def closure(mu=mu, ls=ls, opt=opt):
+                opt.zero_grad()
+                loss = _gkd_objective(lpt, fitting.gaussian_log_density(xt, mu, ls.exp()), beta)
+                loss.backward()
+                return loss
+
+            opt.step(closure)
+            with torch.no_grad():
+                val = float(_gkd_objective(lpt, fitting.gaussian_log_density(xt, mu, ls.exp()), beta))
+            if math.isfinite(val) and (best is None or val < best.divergence):
+                best = GKDFit(beta, mu.item(), math.exp(ls.item()), val)
+        fits.append(best)
+    return x, log_p, fits
+
+
+def plot_gkd_fits(
+    x: np.ndarray,
+    log_p: np.ndarray,
+    fits: Sequence[GKDFit],
+    *,
+    show_betas: Sequence[float] = (0.0, 0.5, 1.0),
+    ax=None,
+):
+    r"""The bimodal teacher with the Gaussian students of :func:`gkd_fits`, and the fitted
+    :math:`\mu, \sigma` against :math:`\beta`.
+
+    Left: the teacher density (grey) and the students for the :math:`\beta` in ``show_betas``.
+    Right: :math:`\mu(\beta)` and :math:`\sigma(\beta)` of every fit.  Small :math:`\beta`
+    behaves like forward KL (a broad student covering both modes), large :math:`\beta` like
+    reverse KL (a narrow student on the heavier mode).  ``ax``, if given, is a pair of axes.
+    Chapter 5, GKD.
+    """
+    from klviz import fitting
+
+    if not fits:
+        raise ValueError("fits: give the fits returned by gkd_fits()")
+    x = np.asarray(x, dtype=float)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        with book_style():
+            fig, (ax_d, ax_p) = plt.subplots(1, 2, figsize=(11.0, 3.9))
+    else:
+        ax_d, ax_p = ax
+        fig = ax_d.figure
+    dx = float(x[1] - x[0])
+    p = np.exp(np.asarray(log_p, dtype=float))
+    p = p / (p.sum() * dx)
+    ax_d.fill_between(x, p, color="0.85", label="teacher $p$ (mixture)")
+    colors = [PALETTE[i] for i in (1, 2, 0, 4, 3, 5, 6)]
+    shown = [f for f in fits if any(abs(f.beta - b) < 1e-12 for b in show_betas)]
+    if not shown:
+        raise ValueError(f"show_betas: none of {tuple(show_betas)} is among the fitted betas")
+    for i, f in enumerate(shown):
+        q = np.exp(fitting.gaussian_log_density(x, f.mu, f.sigma))
+        ax_d.plot(x, q, color=colors[i % len(colors)], linestyle=("-", "--", ":")[i % 3],
+                  label=rf"$\beta$ = {f.beta:g}: $\mu$ = {f.mu:.2f}, $\sigma$ = {f.sigma:.2f}")
+    ax_d.set_xlim(float(x[0]) / 1.5, float(x[-1]) / 1.5)
+    ax_d.set_xlabel("$x$")
+    ax_d.set_ylabel("density")
+    ax_d.legend(loc="upper right", fontsize=8)
+    b = np.array([f.beta for f in fits])
+    ax_p.plot(b, [f.mu for f in fits], "o-", color=PALETTE[0], label=r"student mean $\mu$")
+    ax_p.plot(b, [f.sigma for f in fits], "s-", color=PALETTE[1], label=r"student std $\sigma$")
+    ax_p.set_xlabel(r"$\beta$ (0 = forward KL, 1 = reverse KL)")
+    ax_p.set_ylabel("fitted parameter")
+    ax_p.legend(loc="center left")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,35 @@
+r"""Explorers for Chapter 5, *KL divergence in deep learning practice* (label ``ch-kl-practice``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from klviz.plots.practice import KD_STUDENT_LOGITS, KD_TEACHER_LOGITS, plot_kd_temperature
+from klviz.widgets.base import Explorer
+
+__all__ = ["kd_temperature_explorer"]
+
+
+def kd_temperature_explorer(
+    teacher_logits: Sequence[float] = KD_TEACHER_LOGITS,
+    student_logits: Sequence[float] = KD_STUDENT_LOGITS,
+    *,
+    temperature: float = 4.0,
+) -> Explorer:
+    r"""A temperature slider over :func:`klviz.plots.practice.plot_kd_temperature`: the teacher's
+    and the student's :math:`\operatorname{softmax}(z/T)` and the size of the distillation
+    gradient, :math:`\|T(q-p)\|` with the :math:`T^2` factor and :math:`\|(q-p)/T\|` without.
+
+    Chapter 5, Knowledge distillation.
+    """
+    import ipywidgets as widgets
+
+    control = widgets.FloatLogSlider(
+        value=temperature, base=10, min=-0.3, max=2.0, step=0.05, description="T", continuous_update=False
+    )
+    return Explorer(
+        plot_kd_temperature,
+        {"temperature": control},
+        fixed={"teacher_logits": tuple(teacher_logits), "student_logits": tuple(student_logits)},
+        title="Distillation at temperature T: softened distributions and gradient size",
+    )
