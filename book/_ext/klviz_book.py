@@ -51,8 +51,26 @@ def _builder_inited(app) -> None:
     app.add_css_file("klviz.css")
 
 
+def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    # sphinx-thebe registers its inline config script once per read pass; a second copy
+    # redeclares `const THEBE_JS_URL` and throws in the browser
+    seen, unique = set(), []
+    for js in context.get("script_files", []):
+        attrs = getattr(js, "attributes", {})
+        # the copies differ only in filename (None against ""): compare what the page gets
+        if attrs.get("body"):
+            key = (getattr(js, "filename", None) or "", tuple(sorted(attrs.items())))
+        else:
+            key = str(js)
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    context["script_files"][:] = unique
+
+
 def setup(app):
     os.environ["KLVIZ_BOOK_BUILD"] = "1"
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited)
+    app.connect("html-page-context", _dedupe_scripts, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "0.1"}

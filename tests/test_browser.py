@@ -1,0 +1,431 @@
+"""The built book in headless Chromium, as a reader sees it.
+
+Every page of the build is loaded once from a local server (``visit`` below); the tests then read
+what was recorded: console errors, requests to other hosts, typeset math, figure images and their
+alt text, widget leftovers, folded solutions, internal links, dark-theme legibility and the
+kernel-free Plotly sliders. Screenshots go to ``_build/screenshots/``.
+
+Chromium is Debian's (``make browser`` installs it; ``KLVIZ_CHROMIUM`` overrides the path),
+driven through Playwright; no browser is downloaded. For authors:
+``KLVIZ_BUILT_BOOK=/tmp/jb/_build/html pytest -m browser`` checks a partial build from
+``scripts/build_pages.sh``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import threading
+import time
+from collections import defaultdict
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.book]
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# generated indices (Sphinx, sphinx-proof) and index.html, which only redirects to the root page
+SKIP_PAGES = {"genindex.html", "search.html", "py-modindex.html", "prf-prf.html", "index.html"}
+# Chapters (notebooks/NN_name) must carry a kernel-free slider; front and back matter need not,
+# nor the appendices named here.
+APPENDICES = ("performance",)
+FILENAME_ALT = re.compile(r"(^|/)[^\s/]+\.(png|jpe?g|svg|gif|webp)$|^_images|^(png|jpe?g|svg|image|img|figure|plot)$", re.I)
+
+
+def chromium_path() -> str | None:
+    exe = os.environ.get("KLVIZ_CHROMIUM") or "/usr/bin/chromium"
+    return exe if Path(exe).exists() else shutil.which("chromium")
+
+
+def is_chapter(rel: str) -> bool:
+    name = Path(rel).stem
+    return rel.startswith("notebooks/") and re.match(r"\d\d_", name) is not None and not any(
+        a in name for a in APPENDICES
+    )
+
+
+# --- the local server -----------------------------------------------------------------------
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep the test output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(built_book: Path):
+    if not (built_book / "index.html").exists():
+        pytest.fail(f"{built_book} has no index.html: is it a built book (_build/html)?")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(built_book)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", built_book
+    server.shutdown()
+    server.server_close()
+
+
+def book_pages(root: Path) -> list[str]:
+    """Every content page of the build, relative to ``root``, the root page first."""
+    pages = []
+    for p in sorted(root.rglob("*.html")):
+        rel = p.relative_to(root).as_posix()
+        top = rel.split("/")[0]
+        if rel in SKIP_PAGES or top in ("_static", "_sources", "_images", "_downloads") or top.startswith("."):
+            continue
+        pages.append(rel)
+    first = next((p for p in pages if p.endswith("intro.html")), None)
+    return ([first] if first else []) + [p for p in pages if p != first]
+
+
+# --- static link check (no browser needed) --------------------------------------------------
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("id", "name"):
+            if a.get(key) and (key == "id" or tag == "a"):
+                self.ids.add(a[key])
+        if tag == "a" and a.get("href"):
+            self.hrefs.append(a["href"])
+
+
+@functools.lru_cache(maxsize=None)
+def _parse(path: Path) -> _Links:
+    parser = _Links()
+    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+    return parser
+
+
+def broken_links(root: Path, rel: str) -> list[str]:
+    problems = []
+    base = "http://book.invalid/" + rel
+    for href in _parse(root / rel).hrefs:
+        parts = urlsplit(urljoin(base, href))
+        if parts.netloc != "book.invalid" or parts.scheme not in ("http", "https"):
+            continue  # another site (launch buttons, DOIs) or mailto: -- links are allowed, requests are not
+        target = unquote(parts.path.lstrip("/")) or "index.html"
+        if target.endswith("/"):
+            target += "index.html"
+        path = root / target
+        if not path.is_file():
+            problems.append(f"link {href!r} -> missing file {target}")
+            continue
+        if parts.fragment and target.endswith(".html") and unquote(parts.fragment) not in _parse(path).ids:
+            problems.append(f"link {href!r} -> no id {parts.fragment!r} in {target}")
+    return problems
+
+
+# --- one visit per page, recording everything -------------------------------------------------
+
+WAIT_MATHJAX = """async () => {
+  const hasMath = document.querySelector('.math, .output_area, mjx-container') !== null;
+  if (!hasMath) return 'no math';
+  for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++)
+    await new Promise(r => setTimeout(r, 50));
+  if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) return 'MathJax never started';
+  await MathJax.startup.promise;
+  if (MathJax.typesetPromise) await MathJax.typesetPromise();
+  return 'ok';
+}"""
+
+MATH_REPORT = """() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  const mathEls = [...article.querySelectorAll('.math')];
+  const untypeset = mathEls.filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.trim().slice(0, 60));
+  // undefined macros come out as red text (the glyphs' code points are in data-c); TeX errors as merror
+  const glyphs = e => [...e.querySelectorAll('[data-c]')].map(g => String.fromCodePoint(parseInt(g.getAttribute('data-c'), 16))).join('');
+  const errors = [
+    ...[...article.querySelectorAll('[data-mml-node="mtext"][fill="red"]')].map(e => 'undefined macro ' + glyphs(e)),
+    ...[...article.querySelectorAll('mjx-merror, [data-mml-node="merror"]')].map(e => 'TeX error: ' + (e.getAttribute('data-mjx-error') || glyphs(e)).slice(0, 80)),
+  ];
+  const clone = article.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, textarea, mjx-container, .highlight, .mathjax_ignore').forEach(e => e.remove());
+  const text = clone.textContent;
+  const raw = [];
+  for (const re of [/\\\\\\(/, /\\\\\\[/, /\\$\\$/, /\\\\begin\\{/, /\\$(?=\\S)[^$]*\\\\[a-zA-Z]+[^$]*\\$/]) {
+    const m = text.match(re);
+    if (m) raw.push(text.slice(Math.max(0, m.index - 30), m.index + 40).replace(/\\s+/g, ' '));
+  }
+  return {containers: article.querySelectorAll('mjx-container').length, svg: article.querySelectorAll('mjx-container svg').length,
+          mathEls: mathEls.length, untypeset, errors, raw};
+}"""
+
+IMAGE_REPORT = """() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  return [...article.querySelectorAll('img')].map(img => ({
+    src: img.getAttribute('src'), alt: img.getAttribute('alt'), ok: img.complete && img.naturalWidth > 0,
+    inFigure: img.closest('figure, .cell_output') !== null,
+  }));
+}"""
+
+WIDGET_REPORT = """() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  const found = [];
+  if (article.querySelector('.widget-view, .jupyter-widgets, .p-Widget, .lm-Widget, script[type^="application/vnd.jupyter.widget"]'))
+    found.push('widget element');
+  const html = article.innerHTML;
+  for (const s of ['application/vnd.jupyter.widget', 'HBox(', 'VBox(', 'FloatProgress', 'IntProgress', 'interactive(children='])
+    if (html.includes(s)) found.push(s);
+  return found;
+}"""
+
+BACKGROUNDS = """() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  const els = [...article.querySelectorAll('figure img, .cell_output img, figure.klviz-online')];
+  return els.map(e => ({what: e.tagName.toLowerCase() + ' ' + (e.getAttribute('src') || e.getAttribute('aria-label') || '').slice(-50),
+                        bg: getComputedStyle(e).backgroundColor}));
+}"""
+
+SLIDER_STATE = """(i) => {
+  const gd = document.querySelectorAll('figure.klviz-online .js-plotly-plot')[i];
+  return JSON.stringify((gd.data || []).map(t => t.visible));
+}"""
+
+
+def luminance(css: str) -> float | None:
+    m = re.match(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)", css)
+    if not m:
+        return None
+    if m.group(4) is not None and float(m.group(4)) == 0:
+        return None  # transparent: the page's own (dark) background shows through
+    r, g, b = (float(m.group(k)) / 255 for k in (1, 2, 3))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def visit(page, url: str, rel: str, root: Path, shots: Path, record) -> dict:
+    """Load one page and run every check on it; problems go to ``record(check, message)``."""
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console.append(f"uncaught: {e}"))
+    page.on("response", lambda r: console.append(f"HTTP {r.status} for {r.url}") if r.status >= 400 else None)
+    stats: dict = {"page": rel}
+    try:
+        page.goto(url + rel, wait_until="load", timeout=30_000)
+    except Exception as err:  # noqa: BLE001 - report the page and move on
+        record("load", f"{rel}: did not load: {err}")
+        return stats
+
+    state = page.evaluate(WAIT_MATHJAX)
+    if state == "MathJax never started":
+        record("math", f"{rel}: the page has math but MathJax never started (is {url}_static/vendor/mathjax served?)")
+    math = page.evaluate(MATH_REPORT)
+    stats["math"] = math["containers"]
+    if math["untypeset"]:
+        record("math", f"{rel}: {len(math['untypeset'])} math elements not typeset, e.g. {math['untypeset'][:3]}")
+    if math["containers"] and math["svg"] < math["containers"]:
+        record("math", f"{rel}: {math['containers'] - math['svg']} math elements without SVG output")
+    if math["errors"]:
+        counts = {e: math["errors"].count(e) for e in math["errors"]}
+        record("math", f"{rel}: MathJax could not typeset: " + "; ".join(f"{e} ({n}x)" for e, n in counts.items())
+               + " (add missing macros to klviz.notation.MACROS)")
+    if math["raw"]:
+        record("math", f"{rel}: raw TeX left in the text: {math['raw']}")
+
+    images = page.evaluate(IMAGE_REPORT)
+    stats["images"] = len([i for i in images if i["inFigure"]])
+    for img in images:
+        if not img["ok"]:
+            record("images", f"{rel}: image {img['src']} did not load")
+        alt = (img["alt"] or "").strip()
+        if img["inFigure"] and (len(alt.split()) < 3 or FILENAME_ALT.search(alt) or alt == img["src"]):
+            record("images", f"{rel}: image {img['src']} has alt text {alt!r}; describe what it shows (cell metadata image.alt)")
+    for label in page.eval_on_selector_all("figure.klviz-online", "els => els.map(e => e.getAttribute('aria-label') || '')"):
+        if len(label.split()) < 3:
+            record("images", f"{rel}: a Plotly figure has aria-label {label!r}; pass a describing alt= to klviz.online.show")
+
+    widgets = page.evaluate(WIDGET_REPORT)
+    if widgets:
+        record("widgets", f"{rel}: widget leftovers in the page: {widgets} (tag the explorer cell remove-output; use `from tqdm import tqdm`)")
+
+    for problem in broken_links(root, rel):
+        record("links", f"{rel}: {problem}")
+
+    # folded solutions: hidden until their title is clicked
+    sols = page.locator("div.solution.admonition, details.solution")
+    stats["solutions"] = sols.count()
+    for k in range(sols.count()):
+        sol = sols.nth(k)
+        heading = sol.locator(":scope > .admonition-title, :scope > summary").first
+        name = f"solution {k + 1} ({heading.text_content().strip()!r})" if heading.count() else f"solution {k + 1}"
+        body = sol.locator(":scope > :not(.admonition-title):not(summary):not(button)").first
+        if not body.count():
+            record("solutions", f"{rel}: {name} has no body")
+            continue
+        if body.is_visible():
+            record("solutions", f"{rel}: {name} is not folded (add `:class: dropdown` to its solution-start)")
+            continue
+        opener = sol.locator(":scope > .admonition-title, :scope > summary, :scope button.toggle-button").first
+        try:
+            opener.click(timeout=5_000)
+            body.wait_for(state="visible", timeout=5_000)
+        except Exception:  # noqa: BLE001
+            record("solutions", f"{rel}: clicking the title of {name} did not reveal it")
+
+    # kernel-free sliders: every one must change its figure when moved
+    n_plotly = page.locator("figure.klviz-online .js-plotly-plot").count()
+    stats["plotly"] = n_plotly
+    if is_chapter(rel) and n_plotly == 0:
+        record("plotly", f"{rel}: no kernel-free Plotly slider (figure.klviz-online from klviz.online.show) in this chapter")
+    for k in range(n_plotly):
+        plot = page.locator("figure.klviz-online .js-plotly-plot").nth(k)
+        rail = plot.locator(".slider-rail-touch-rect").first
+        if not rail.count():
+            record("plotly", f"{rel}: Plotly figure {k + 1} has no slider")
+            continue
+        rail.scroll_into_view_if_needed()
+        before = page.evaluate(SLIDER_STATE, k)
+        box = rail.bounding_box()
+        active = page.evaluate(
+            "(i) => { const gd = document.querySelectorAll('figure.klviz-online .js-plotly-plot')[i];"
+            " const s = gd.layout.sliders[0]; return [s.active || 0, s.steps.length]; }",
+            k,
+        )
+        # click the far end of the rail from the active step (the first or the last step)
+        x = box["x"] + (box["width"] - 3 if active[0] < active[1] / 2 else 3)
+        page.mouse.click(x, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(150)
+        if page.evaluate(SLIDER_STATE, k) == before:
+            record("plotly", f"{rel}: moving the slider of Plotly figure {k + 1} did not change its visible traces")
+
+    if not shots.joinpath("intro.png").exists() and rel.endswith("intro.html"):
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.screenshot(path=str(shots / "intro.png"))
+
+    # dark theme: figures keep a light background (book/_static/klviz.css)
+    page.evaluate("() => { document.documentElement.dataset.theme = 'dark'; document.documentElement.dataset.mode = 'dark'; }")
+    for item in page.evaluate(BACKGROUNDS):
+        lum = luminance(item["bg"])
+        if lum is None or lum < 0.8:
+            record("dark", f"{rel}: in the dark theme {item['what']} has background {item['bg']}; it must stay light")
+    if is_chapter(rel) and not shots.joinpath("chapter-dark.png").exists():
+        # the dark shot shows the first figure, the light one the chapter's opening
+        page.evaluate("() => (document.querySelector('article figure img, article .cell_output img') || document.body).scrollIntoView({block: 'center'})")
+        page.screenshot(path=str(shots / "chapter-dark.png"))
+        page.evaluate("() => { document.documentElement.dataset.theme = 'light'; document.documentElement.dataset.mode = 'light'; window.scrollTo(0, 0); }")
+        page.screenshot(path=str(shots / "chapter.png"))
+
+    page.wait_for_timeout(50)  # late console errors from the page's own scripts
+    for msg in console:
+        record("console", f"{rel}: console error: {msg[:300]}")
+    return stats
+
+
+@pytest.fixture(scope="module")
+def report(site):
+    playwright = pytest.importorskip("playwright.sync_api")
+    exe = chromium_path()
+    if exe is None:
+        pytest.skip("no Chromium: run `make browser` (Debian's chromium) or set KLVIZ_CHROMIUM")
+    url, root = site
+    shots = root.parent / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    for old in ("intro.png", "chapter.png", "chapter-dark.png"):
+        (shots / old).unlink(missing_ok=True)
+    problems: dict[str, list[str]] = defaultdict(list)
+    external: list[str] = []
+    pages = book_pages(root)
+    stats = []
+    start = time.perf_counter()
+
+    def route(r):
+        parts = urlsplit(r.request.url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS:
+            external.append(r.request.url)
+            r.abort()
+        else:
+            r.continue_()
+
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+            context.route("**/*", route)
+            for rel in pages:
+                page = context.new_page()
+                before = len(external)
+                stats.append(visit(page, url, rel, root, shots, lambda check, msg: problems[check].append(msg)))
+                for req in dict.fromkeys(external[before:]):
+                    problems["external"].append(f"{rel}: request to another host: {req}")
+                page.close()
+        finally:
+            browser.close()
+    elapsed = time.perf_counter() - start
+    print(f"\nbrowser: {len(pages)} pages in {elapsed:.0f} s; screenshots in {shots}")
+    for s in stats:
+        print(f"  {s.get('page')}: math={s.get('math')} images={s.get('images')} solutions={s.get('solutions')} plotly={s.get('plotly')}")
+    return {"problems": problems, "pages": pages, "stats": stats, "shots": shots}
+
+
+def _check(report, name: str) -> None:
+    found = report["problems"].get(name, [])
+    assert not found, f"{len(found)} problem(s):\n" + "\n".join(found)
+
+
+def test_pages_found(report):
+    assert report["pages"], "no pages in the build"
+    assert not report["problems"].get("load"), "\n".join(report["problems"]["load"])
+
+
+def test_no_requests_to_other_hosts(report):
+    _check(report, "external")
+
+
+def test_no_console_errors(report):
+    _check(report, "console")
+
+
+def test_math_is_typeset(report):
+    _check(report, "math")
+
+
+def test_figures_load_and_have_alt_text(report):
+    _check(report, "images")
+
+
+def test_no_widget_leftovers(report):
+    _check(report, "widgets")
+
+
+def test_solutions_are_folded_and_open_on_click(report):
+    _check(report, "solutions")
+
+
+def test_internal_links_resolve(report):
+    _check(report, "links")
+
+
+def test_figures_stay_light_in_dark_theme(report):
+    _check(report, "dark")
+
+
+def test_chapters_have_working_plotly_sliders(report):
+    _check(report, "plotly")
+
+
+def test_screenshots_saved(report):
+    shots = report["shots"]
+    assert (shots / "intro.png").exists(), f"no screenshot of the intro in {shots}"
+    if any(is_chapter(p) for p in report["pages"]):
+        assert (shots / "chapter.png").exists() and (shots / "chapter-dark.png").exists()
