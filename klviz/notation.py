@@ -26,6 +26,7 @@ MACROS: dict[str, tuple[str, int]] = {
     "vo": (r"\mathbf{o}", 0),
     "vs": (r"\mathbf{s}", 0),
     "vw": (r"\mathbf{w}", 0),
+    "vd": (r"\mathbf{d}", 0),
     "vmu": (r"\boldsymbol{\mu}", 0),
     "vsigma": (r"\boldsymbol{\sigma}", 0),
     "Normal": (r"\mathcal{N}", 0),

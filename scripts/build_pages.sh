@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$1; shift
 toc=$(mktemp --suffix=.yml)
+# the bibliography page resolves {cite} keys; add it unless given
+case " $* " in *" book/bibliography.md "*) ;; *) set -- "$@" book/bibliography.md ;; esac
 first=${1%.*}
 {
   echo "format: jb-book"
