@@ -1,0 +1,342 @@
+"""Forward+backward time and peak memory of the klviz losses against ``F.kl_div``.
+
+One command::
+
+    python benchmarks/run.py            # full grid (hours on a small CPU)
+    python benchmarks/run.py --quick    # ~3 minutes on 2 shared cores
+
+Writes ``benchmarks/results/{bench.csv, summary.md, bench.png}`` (``--out`` changes the
+folder). Method (also in ``book/performance.md``):
+
+* baseline: ``F.kl_div(F.log_softmax(s/T,-1), F.log_softmax(t/T,-1), log_target=True,
+  reduction="batchmean") * T**2``, log-softmaxes inside the timed region;
+* every call is a forward and a backward; the student requires grad, the teacher is
+  detached (the distillation setting), ``T = 4``;
+* the methods of one grid cell are interleaved (the order rotates every round) and the
+  median of ``--reps`` (>= 10) warm runs is reported, all in one process;
+* peak memory: on CPU, the largest "Total Allocated" of the torch profiler's memory
+  records (``profile_memory=True``) during one forward+backward, i.e. the peak of the
+  bytes allocated by torch inside the call (the gradient included), not the RSS; on CUDA,
+  ``torch.cuda.max_memory_allocated`` above the memory held before the call;
+* ``torch.compile`` (inductor) is timed separately on a sub-grid; its compile time is the
+  first call minus the eager median;
+* a (method, cell) whose estimated peak exceeds ``--max-gib`` (16 GiB) is skipped and
+  listed with the estimate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from klviz.losses import (  # noqa: E402
+    dkl_loss,
+    gkl_loss,
+    js_loss,
+    kd_loss,
+    pairwise_wmse_bruteforce,
+)
+
+T = 4.0
+BASELINE = "kl_div (baseline)"
+
+
+def baseline(s, t):
+    return F.kl_div(F.log_softmax(s / T, -1), F.log_softmax(t / T, -1), log_target=True,
+                    reduction="batchmean") * T**2
+
+
+def gkl_pairwise(s, t):
+    """GKL (book convention, γ=1) with the B×C×C wMSE: the naive form."""
+    os_, ot = s / T, t / T
+    p = torch.softmax(ot, -1)
+    wm = pairwise_wmse_bruteforce(ot, os_, p)
+    ce = -(p * torch.log_softmax(os_, -1)).sum(-1)
+    return (T * T * (0.25 * wm + ce)).mean()
+
+
+METHODS = {
+    BASELINE: baseline,
+    "kd_loss": lambda s, t: kd_loss(s, t, temperature=T),
+    "dkl_loss": lambda s, t: dkl_loss(s, t, temperature=T),
+    "gkl_loss": lambda s, t: gkl_loss(s, t, temperature=T),
+    "js_loss": lambda s, t: js_loss(s, t, temperature=T),
+    "dkl_loss (unfused)": lambda s, t: dkl_loss(s, t, temperature=T, fused=False),
+    "gkl_loss (unfused)": lambda s, t: gkl_loss(s, t, temperature=T, fused=False),
+    "gkl pairwise B×C×C": gkl_pairwise,
+}
+COMPILED = [BASELINE, "kd_loss", "dkl_loss", "gkl_loss", "js_loss", "gkl_loss (unfused)"]
+
+
+def estimate_bytes(method: str, rows: int, C: int, elem: int) -> float:
+    """Rough peak: a few (R, C) float32 buffers, or (R, C, C) ones for the pairwise form."""
+    if method == "gkl pairwise B×C×C":
+        return 5.0 * rows * C * C * 4
+    return 2 * rows * C * elem + 8.0 * rows * C * 4
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def fwd_bwd(fn, s, t):
+    loss = fn(s, t)
+    loss.backward()
+    s.grad = None
+
+
+def peak_memory(fn, s, t, device) -> float:
+    """Peak bytes allocated during one forward+backward (see the module docstring)."""
+    if device.type == "cuda":
+        sync(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device)
+        fwd_bwd(fn, s, t)
+        sync(device)
+        return float(torch.cuda.max_memory_allocated(device) - before)
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fwd_bwd(fn, s, t)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "trace.json")
+        prof.export_chrome_trace(path)
+        with open(path) as fh:
+            events = json.load(fh)["traceEvents"]
+    totals = [e["args"]["Total Allocated"] for e in events
+              if e.get("name") == "[memory]" and e["args"].get("Device Type", 0) == 0]
+    return float(max(totals, default=0))
+
+
+def time_cell(fns: dict, s, t, device, reps: int, warmup: int) -> dict[str, list[float]]:
+    names = list(fns)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    # sub-millisecond cells are noisy on a shared machine: give them more rounds (<= 60)
+    sync(device)
+    t0 = time.perf_counter()
+    fwd_bwd(fns[BASELINE], s, t)
+    sync(device)
+    reps = max(reps, min(60, int(0.02 / max(time.perf_counter() - t0, 1e-6))))
+    for r in range(warmup + reps):
+        order = names[r % len(names):] + names[:r % len(names)]  # interleave, rotating
+        for n in order:
+            sync(device)
+            t0 = time.perf_counter()
+            fwd_bwd(fns[n], s, t)
+            sync(device)
+            if r >= warmup:
+                times[n].append(time.perf_counter() - t0)
+    return times
+
+
+def make_inputs(rows: int, C: int, dtype, device, seed: int = 0):
+    g = torch.Generator(device="cpu").manual_seed(seed)
+    s = (2 * torch.randn(rows, C, generator=g)).to(device, dtype).requires_grad_(True)
+    t = (2 * torch.randn(rows, C, generator=g)).to(device, dtype)
+    return s, t
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small grid (~3 minutes on 2 cores)")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    ap.add_argument("--reps", type=int, default=None, help="timed runs per method (>= 10)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (1: least noise on a shared box)")
+    ap.add_argument("--max-gib", type=float, default=16.0)
+    ap.add_argument("--no-compile", action="store_true")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    reps = max(10, args.reps or (10 if args.quick else 15))
+    warmup = 2 if args.quick else 3
+
+    devices = [torch.device("cpu")]
+    if torch.cuda.is_available():
+        devices.append(torch.device("cuda"))
+    if args.quick:
+        grid = [(64, C) for C in (10, 100, 1000, 4000, 32000, 128000)] + [(512, 1000), (512, 32000)]
+        compile_grid = [(64, 100), (64, 1000)]
+    else:
+        grid = [(R, C) for R in (64, 512, 2048, 8192) for C in (10, 100, 1000, 4000, 32000, 128000)]
+        compile_grid = [(R, C) for (R, C) in grid if R * C <= 2048 * 32000]
+    quick_pairwise_limit = 1 * 2**30  # pairwise form: 1 GiB in --quick (time, not memory)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows_out: list[dict] = []
+    skipped: list[str] = []
+    compile_notes: list[str] = []
+    t_start = time.perf_counter()
+
+    for device in devices:
+        dtypes = [torch.float32] if device.type == "cpu" else [torch.float32, torch.bfloat16]
+        for dtype in dtypes:
+            elem = torch.finfo(dtype).bits // 8
+            for (R, C) in grid:
+                fns = {}
+                for name, fn in METHODS.items():
+                    est = estimate_bytes(name, R, C, elem)
+                    if est > args.max_gib * 2**30:
+                        skipped.append(f"{device.type} {dtype} R={R} C={C} {name}: estimated peak "
+                                       f"{est / 2**30:.1f} GiB > {args.max_gib:g} GiB")
+                        continue
+                    if args.quick and name == "gkl pairwise B×C×C" and est > quick_pairwise_limit:
+                        skipped.append(f"{device.type} {dtype} R={R} C={C} {name}: estimated peak "
+                                       f"{est / 2**30:.2f} GiB, over the --quick limit of 1 GiB")
+                        continue
+                    fns[name] = fn
+                if BASELINE not in fns:
+                    continue
+                s, t = make_inputs(R, C, dtype, device)
+                times = time_cell(fns, s, t, device, reps, warmup)
+                mems = {n: peak_memory(f, s, t, device) for n, f in fns.items()}
+                base_ms = statistics.median(times[BASELINE]) * 1e3
+                for n in fns:
+                    med = statistics.median(times[n]) * 1e3
+                    q = statistics.quantiles(times[n], n=4)
+                    rows_out.append(dict(device=device.type, dtype=str(dtype).replace("torch.", ""), mode="eager",
+                                         rows=R, C=C, method=n, median_ms=round(med, 4),
+                                         iqr_ms=round((q[2] - q[0]) * 1e3, 4),
+                                         time_ratio=round(med / base_ms, 3), peak_mib=round(mems[n] / 2**20, 3),
+                                         mem_ratio=round(mems[n] / max(mems[BASELINE], 1.0), 3),
+                                         compile_s=""))
+                print(f"[{time.perf_counter() - t_start:6.1f}s] {device.type} {dtype} R={R} C={C}: " +
+                      ", ".join(f"{n}={statistics.median(times[n]) * 1e3 / base_ms:.2f}x" for n in fns),
+                      flush=True)
+
+                if args.no_compile or (R, C) not in compile_grid or dtype != torch.float32:
+                    continue
+                cfns, ctime = {}, {}
+                for n in COMPILED:
+                    try:
+                        cf = torch.compile(METHODS[n], dynamic=False)
+                        t0 = time.perf_counter()
+                        fwd_bwd(cf, s, t)
+                        sync(device)
+                        ctime[n] = time.perf_counter() - t0
+                        cfns[n] = cf
+                    except Exception as exc:  # record why, keep going
+                        compile_notes.append(f"{device.type} R={R} C={C} {n}: torch.compile failed: "
+                                             f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+                if BASELINE not in cfns:
+                    continue
+                ctimes = time_cell(cfns, s, t, device, reps, warmup)
+                cbase = statistics.median(ctimes[BASELINE]) * 1e3
+                for n in cfns:
+                    med = statistics.median(ctimes[n]) * 1e3
+                    q = statistics.quantiles(ctimes[n], n=4)
+                    rows_out.append(dict(device=device.type, dtype="float32", mode="compile", rows=R, C=C, method=n,
+                                         median_ms=round(med, 4), iqr_ms=round((q[2] - q[0]) * 1e3, 4),
+                                         time_ratio=round(med / cbase, 3), peak_mib="", mem_ratio="",
+                                         compile_s=round(ctime[n] - med / 1e3, 2)))
+                print(f"[{time.perf_counter() - t_start:6.1f}s]   compiled: " +
+                      ", ".join(f"{n}={statistics.median(ctimes[n]) * 1e3 / cbase:.2f}x "
+                                f"(compile {ctime[n]:.1f}s)" for n in cfns), flush=True)
+
+    with open(out / "bench.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows_out[0]))
+        w.writeheader()
+        w.writerows(rows_out)
+    write_markdown(out / "summary.md", rows_out, skipped, compile_notes, args, reps,
+                   time.perf_counter() - t_start)
+    write_plot(out / "bench.png", rows_out)
+    print(f"wrote {out / 'bench.csv'}, {out / 'summary.md'}, {out / 'bench.png'} "
+          f"in {time.perf_counter() - t_start:.0f}s")
+    return 0
+
+
+def machine_line(args) -> str:
+    return (f"{platform.machine()} CPU, {os.cpu_count()} logical cores, torch {torch.__version__}, "
+            f"{args.threads} torch thread(s)" + (f", CUDA {torch.cuda.get_device_name()}"
+                                                 if torch.cuda.is_available() else ""))
+
+
+def write_markdown(path: Path, rows: list[dict], skipped, compile_notes, args, reps, seconds) -> None:
+    lines = [f"Machine: {machine_line(args)}. Grid: {'--quick' if args.quick else 'full'}; "
+             f"median of >= {reps} interleaved warm runs (up to 60 for sub-ms cells); T = {T:g}; run took {seconds:.0f} s.", ""]
+    methods = [m for m in METHODS if m != BASELINE]
+    for (device, dtype, mode) in sorted({(r["device"], r["dtype"], r["mode"]) for r in rows}):
+        sel = [r for r in rows if (r["device"], r["dtype"], r["mode"]) == (device, dtype, mode)]
+        present = [m for m in methods if any(r["method"] == m for r in sel)]
+        cells = sorted({(r["rows"], r["C"]) for r in sel})
+        lines.append(f"**Time ratio to `F.kl_div` baseline, fwd+bwd ({device}, {dtype}, {mode})**")
+        lines.append("")
+        lines.append("| rows B·N | C | baseline ms | " + " | ".join(present) + " |")
+        lines.append("|---:|---:|---:|" + "---:|" * len(present))
+        for (R, C) in cells:
+            by = {r["method"]: r for r in sel if (r["rows"], r["C"]) == (R, C)}
+            vals = [f"{by[m]['time_ratio']:.2f}" if m in by else "–" for m in present]
+            lines.append(f"| {R} | {C} | {by[BASELINE]['median_ms']:.3f} | " + " | ".join(vals) + " |")
+        lines.append("")
+        if mode == "compile":
+            lines.append("Compile time (s, first call minus a warm call): " + "; ".join(
+                f"R={r['rows']} C={r['C']} {r['method']}: {r['compile_s']}" for r in sel))
+            lines.append("")
+            continue
+        lines.append(f"**Peak memory ratio to the baseline ({device}, {dtype}); baseline peak in MiB**")
+        lines.append("")
+        lines.append("| rows B·N | C | baseline MiB | " + " | ".join(present) + " |")
+        lines.append("|---:|---:|---:|" + "---:|" * len(present))
+        for (R, C) in cells:
+            by = {r["method"]: r for r in sel if (r["rows"], r["C"]) == (R, C)}
+            vals = [f"{by[m]['mem_ratio']:.2f}" if m in by else "–" for m in present]
+            lines.append(f"| {R} | {C} | {by[BASELINE]['peak_mib']:.2f} | " + " | ".join(vals) + " |")
+        lines.append("")
+    if skipped:
+        lines.append("Skipped (estimated peak memory):")
+        lines.append("")
+        lines += [f"- {s}" for s in skipped]
+        lines.append("")
+    if compile_notes:
+        lines.append("torch.compile problems:")
+        lines.append("")
+        lines += [f"- {s}" for s in compile_notes]
+        lines.append("")
+    path.write_text("\n".join(lines))
+
+
+def write_plot(path: Path, rows: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sel = [r for r in rows if r["device"] == "cpu" and r["mode"] == "eager" and r["rows"] == 64]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    markers = "os^vDP*X"
+    for k, m in enumerate(m for m in METHODS if m != BASELINE):
+        pts = sorted((r["C"], r["time_ratio"], r["mem_ratio"]) for r in sel if r["method"] == m)
+        if not pts:
+            continue
+        Cs = [p[0] for p in pts]
+        axes[0].plot(Cs, [p[1] for p in pts], marker=markers[k % len(markers)], label=m)
+        axes[1].plot(Cs, [p[2] for p in pts], marker=markers[k % len(markers)], label=m)
+    for ax, what in zip(axes, ("time", "peak memory")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.axhline(1.0, color="k", lw=0.8)
+        ax.set_xlabel("number of classes C")
+        ax.set_ylabel(f"{what} / F.kl_div baseline")
+        ax.set_title(f"fwd+bwd {what}, B = 64, CPU float32")
+    axes[0].axhline(1.25, color="grey", ls="--", lw=0.8)
+    axes[1].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
