@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 MATHJAX_VERSION := 3.2.2
 MATHJAX := book/_static/vendor/mathjax/tex-svg-full.js
 
-.PHONY: book test venv vendor browser clean export bench
+.PHONY: book test venv vendor browser clean export bench bench-full
 
 venv: $(STAMP)
 
@@ -49,6 +49,9 @@ export: venv
 	$(PY) -m klviz.export --out _build/editions
 
 bench: venv
+	$(PY) benchmarks/run.py --quick
+
+bench-full: venv
 	$(PY) benchmarks/run.py
 
 clean:
