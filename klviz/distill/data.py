@@ -235,7 +235,10 @@ def _download_cifar(name: str, data_dir: Path) -> None:
         urllib.request.urlretrieve(spec["url"], tmp)  # noqa: S310 - a fixed https URL
         os.replace(tmp, archive)
     with tarfile.open(archive) as tar:
-        tar.extractall(data_dir, filter="data")
+        try:
+            tar.extractall(data_dir, filter="data")  # refuses absolute paths and links out
+        except TypeError:  # Python < 3.10.12 has no filter argument
+            tar.extractall(data_dir)  # noqa: S202 - the official archive
 
 
 def _cifar(name: str):
