@@ -518,7 +518,7 @@ def gaussian_kl(
     ``sigma1``/``sigma2`` are standard deviations and must be > 0.  With ``axis`` given,
     the elementwise values are summed over that axis: the KL between diagonal Gaussians
     (independent coordinates).
-    Chapter 5, KL in practice (``ch-kl-practice``), Gaussians and the VAE.
+    Chapter 4, KL divergence (``ch-kl``); the VAE in Chapter 5 (``ch-kl-practice``).
     """
     (m1, s1, m2, s2), torch_ = common(mu1, sigma1, mu2, sigma2)
     _check_positive(s1, "sigma1", torch_)

@@ -397,7 +397,7 @@ def gaussian_kl_expr() -> sp.Expr:
     The log-ratio is a quadratic in :math:`x`, so the integral reduces to Gaussian moments;
     sympy does it exactly.  Returns the simplified result in the symbols of
     :func:`gaussian_symbols`.  Compare with :func:`gaussian_kl_closed_form`.
-    Chapter 5, KL in practice (``ch-kl-practice``).
+    Chapter 4, KL divergence (``ch-kl``); the VAE case in Chapter 5 (``ch-kl-practice``).
     """
     mu1, s1, mu2, s2 = gaussian_symbols()
     x = sp.Symbol("x", real=True)
@@ -420,7 +420,7 @@ def gaussian_kl_expr() -> sp.Expr:
 def gaussian_kl_closed_form() -> sp.Expr:
     r"""The textbook formula
     :math:`\log\frac{\sigma_2}{\sigma_1} + \frac{\sigma_1^2 + (\mu_1-\mu_2)^2}{2\sigma_2^2} - \frac12`
-    in the symbols of :func:`gaussian_symbols`.  Chapter 5, KL in practice (``ch-kl-practice``)."""
+    in the symbols of :func:`gaussian_symbols`.  Chapter 4, KL divergence (``ch-kl``)."""
     mu1, s1, mu2, s2 = gaussian_symbols()
     return sp.log(s2 / s1) + (s1**2 + (mu1 - mu2) ** 2) / (2 * s2**2) - sp.Rational(1, 2)
 

@@ -43,10 +43,11 @@ def mode_fit_figure(separation: float = 6.0, weight: float = 0.5, *, sigma: floa
         ax.plot(xs, q, color=color, linestyle=ls,
                 # + 0.0 turns a printed -0.00 into 0.00
                 label=rf"{label}: $\mu$ = {round(fit.mu, 2) + 0.0:.2f}, $\sigma$ = {fit.sigma:.2f}")
-    ax.set_ylim(0, max(0.45, 1.15 * p.max()))
     ax.set_xlabel("$x$")
     ax.set_ylabel("density")
     ax.set_title(f"Gaussian fits to a mixture: separation {separation:g}, weight {weight:g}")
+    ymax = max(float(p.max()), *(float(np.exp(gaussian_log_density(xs, f.mu, f.sigma)).max()) for f in fits.values()))
+    ax.set_ylim(0, 1.6 * ymax)  # head-room above the curves keeps the legend off them
     ax.legend(loc="upper left", fontsize=8)
     return fig
 
