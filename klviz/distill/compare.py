@@ -173,7 +173,8 @@ def run_comparison(cfg: CompareConfig) -> Comparison:
     if teacher_path is None and any(loss != "ce" for loss in cfg.losses):
         tcfg = dataclasses.replace(cfg.teacher, run_dir=str(out / "teacher"), progress=cfg.progress, force=cfg.force, resume=False)
         teacher = train_teacher(tcfg)
-        teacher_path = str(teacher.best_path)
+        # the last checkpoint: the best one is picked on the test set
+        teacher_path = str(teacher.last_path)
 
     runs: dict[tuple[str, int], RunResult] = {}
     for seed in range(cfg.first_seed, cfg.first_seed + cfg.seeds):
@@ -187,7 +188,7 @@ def run_comparison(cfg: CompareConfig) -> Comparison:
     comp.curves().to_csv(out / "curves.csv", index=False)
     from klviz.plots.lab import learning_curves
 
-    fig = learning_curves(comp.histories("test_acc"), teacher_acc=teacher.best_test_acc if teacher else None)
+    fig = learning_curves(comp.histories("test_acc"), teacher_acc=teacher.last_test_acc if teacher else None)
     fig.savefig(out / "learning_curves.png", bbox_inches="tight")
     import matplotlib.pyplot as plt
 
