@@ -24,6 +24,7 @@ from torch import nn
 
 __all__ = [
     "wmse_uncentred",
+    "wmse_centred",
     "wmse_appendix_form",
     "wmse_cost",
     "DigitsTask",
@@ -59,6 +60,21 @@ def wmse_uncentred(weights: torch.Tensor, diffs: torch.Tensor) -> torch.Tensor:
     _check_pair(weights, diffs)
     total = weights.sum(-1)
     return 2 * total * (weights * diffs**2).sum(-1) - 2 * (weights * diffs).sum(-1) ** 2
+
+
+def wmse_centred(weights: torch.Tensor, diffs: torch.Tensor) -> torch.Tensor:
+    r"""The centred O(C) form on given gaps ``diffs`` (no per-row shift of the logits first):
+
+    .. math:: 2 W \sum_j w_j (d_j - \bar d)^2, \qquad \bar d = \sum_j w_j d_j / W .
+
+    Free of cancellation, but ``diffs`` computed as ``a - b`` from large float32 logits are
+    already rounded; :func:`klviz.losses.wmse` shifts ``a`` and ``b`` by their row maxima before
+    forming the gaps.  Chapter 6 (``ch-dkl``) compares the three.
+    """
+    _check_pair(weights, diffs)
+    total = weights.sum(-1)
+    mean = (weights * diffs).sum(-1, keepdim=True) / total.unsqueeze(-1)
+    return 2 * total * (weights * (diffs - mean) ** 2).sum(-1)
 
 
 def wmse_appendix_form(weights: torch.Tensor, diffs: torch.Tensor) -> torch.Tensor:

@@ -103,3 +103,17 @@ def test_seeds_are_reproducible(task):
     np.testing.assert_array_equal(a["kl"], b["kl"])
     with pytest.raises(ValueError):
         experiments.train_student(task, fn, seed=0, steps=0)
+
+
+def test_wmse_centred_matches_the_loss_and_the_brute_force():
+    import torch
+
+    from klviz import losses
+    from klviz.experiments import wmse_centred
+
+    g = torch.Generator().manual_seed(5)
+    a, b = torch.randn(3, 7, generator=g, dtype=torch.float64), torch.randn(3, 7, generator=g, dtype=torch.float64)
+    w = torch.softmax(a, -1) ** 0.5
+    brute = losses.pairwise_wmse_bruteforce(a, b, w)
+    torch.testing.assert_close(wmse_centred(w, a - b), brute)
+    torch.testing.assert_close(losses.wmse(a, b, w), brute)
