@@ -3,7 +3,9 @@
 One command::
 
     python benchmarks/run.py            # full grid (hours on a small CPU)
-    python benchmarks/run.py --quick    # ~3 minutes on 2 shared cores
+    python benchmarks/run.py --quick    # ~4 minutes on 2 shared cores
+    python benchmarks/run.py --cells 2048:32000,8192:4000 --reps 10 --no-compile \
+        --out benchmarks/results/large  # chosen (rows, C) cells only
 
 Writes ``benchmarks/results/{bench.csv, summary.md, bench.png}`` (``--out`` changes the
 folder). Method (also in ``book/performance.md``):
@@ -12,8 +14,10 @@ folder). Method (also in ``book/performance.md``):
   reduction="batchmean") * T**2``, log-softmaxes inside the timed region;
 * every call is a forward and a backward; the student requires grad, the teacher is
   detached (the distillation setting), ``T = 4``;
-* the methods of one grid cell are interleaved (the order rotates every round) and the
-  median of ``--reps`` (>= 10) warm runs is reported, all in one process;
+* the methods of one grid cell are interleaved (a new random order every round) and the
+  median of ``--reps`` (>= 10) warm runs is reported, all in one process; ``--repeat``
+  (default 3) independent timing runs per cell are pooled and the spread of their ratios
+  is shown as the noise;
 * peak memory: on CPU, the largest "Total Allocated" of the torch profiler's memory
   records (``profile_memory=True``) during one forward+backward, i.e. the peak of the
   bytes allocated by torch inside the call (the gradient included), not the RSS; on CUDA,
@@ -31,6 +35,7 @@ import csv
 import json
 import os
 import platform
+import random
 import statistics
 import sys
 import tempfile
@@ -73,6 +78,7 @@ METHODS = {
     "dkl_loss": lambda s, t: dkl_loss(s, t, temperature=T),
     "gkl_loss": lambda s, t: gkl_loss(s, t, temperature=T),
     "js_loss": lambda s, t: js_loss(s, t, temperature=T),
+    "js_loss (unfused)": lambda s, t: js_loss(s, t, temperature=T, fused=False),
     "dkl_loss (unfused)": lambda s, t: dkl_loss(s, t, temperature=T, fused=False),
     "gkl_loss (unfused)": lambda s, t: gkl_loss(s, t, temperature=T, fused=False),
     "gkl pairwise B×C×C": gkl_pairwise,
@@ -124,14 +130,18 @@ def peak_memory(fn, s, t, device) -> float:
 def time_cell(fns: dict, s, t, device, reps: int, warmup: int) -> dict[str, list[float]]:
     names = list(fns)
     times: dict[str, list[float]] = {n: [] for n in names}
-    # sub-millisecond cells are noisy on a shared machine: give them more rounds (<= 60)
+    # short cells are noisy on a shared machine: give them more rounds (<= 60, ~0.3 s of baseline)
     sync(device)
     t0 = time.perf_counter()
     fwd_bwd(fns[BASELINE], s, t)
     sync(device)
-    reps = max(reps, min(60, int(0.02 / max(time.perf_counter() - t0, 1e-6))))
+    reps = max(reps, min(60, int(0.3 / max(time.perf_counter() - t0, 1e-6))))
+    # A fresh random order every round: a fixed (even rotating) cyclic order always puts the
+    # same method after the same neighbour, and the one after an autograd-heavy loss was
+    # measured ~10 % slower (allocator and cache state), a bias that would never average out.
+    rng = random.Random(len(names) * 7919 + reps)
     for r in range(warmup + reps):
-        order = names[r % len(names):] + names[:r % len(names)]  # interleave, rotating
+        order = rng.sample(names, len(names))
         for n in order:
             sync(device)
             t0 = time.perf_counter()
@@ -157,6 +167,11 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (1: least noise on a shared box)")
     ap.add_argument("--max-gib", type=float, default=16.0)
     ap.add_argument("--no-compile", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="independent timing runs per cell; the tables show the pooled median and "
+                         "the range of the per-run ratios (the noise)")
+    ap.add_argument("--cells", default=None,
+                    help="comma-separated ROWS:C cells to run instead of the grid, e.g. 2048:32000,8192:4000")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -172,6 +187,12 @@ def main(argv=None) -> int:
     else:
         grid = [(R, C) for R in (64, 512, 2048, 8192) for C in (10, 100, 1000, 4000, 32000, 128000)]
         compile_grid = [(R, C) for (R, C) in grid if R * C <= 2048 * 32000]
+    if args.cells:
+        try:
+            grid = [tuple(int(v) for v in cell.split(":")) for cell in args.cells.split(",")]
+        except ValueError:
+            ap.error(f"--cells must look like 2048:32000,8192:4000, got {args.cells!r}")
+        compile_grid = [cell for cell in grid if cell in compile_grid]
     quick_pairwise_limit = 1 * 2**30  # pairwise form: 1 GiB in --quick (time, not memory)
 
     out = Path(args.out)
@@ -201,16 +222,20 @@ def main(argv=None) -> int:
                 if BASELINE not in fns:
                     continue
                 s, t = make_inputs(R, C, dtype, device)
-                times = time_cell(fns, s, t, device, reps, warmup)
+                runs = [time_cell(fns, s, t, device, reps, warmup) for _ in range(max(1, args.repeat))]
+                times = {n: [x for run in runs for x in run[n]] for n in fns}
                 mems = {n: peak_memory(f, s, t, device) for n, f in fns.items()}
                 base_ms = statistics.median(times[BASELINE]) * 1e3
                 for n in fns:
                     med = statistics.median(times[n]) * 1e3
                     q = statistics.quantiles(times[n], n=4)
+                    per_run = [statistics.median(run[n]) / statistics.median(run[BASELINE]) for run in runs]
                     rows_out.append(dict(device=device.type, dtype=str(dtype).replace("torch.", ""), mode="eager",
                                          rows=R, C=C, method=n, median_ms=round(med, 4),
                                          iqr_ms=round((q[2] - q[0]) * 1e3, 4),
-                                         time_ratio=round(med / base_ms, 3), peak_mib=round(mems[n] / 2**20, 3),
+                                         time_ratio=round(med / base_ms, 3),
+                                         ratio_min=round(min(per_run), 3), ratio_max=round(max(per_run), 3),
+                                         peak_mib=round(mems[n] / 2**20, 3),
                                          mem_ratio=round(mems[n] / max(mems[BASELINE], 1.0), 3),
                                          compile_s=""))
                 print(f"[{time.perf_counter() - t_start:6.1f}s] {device.type} {dtype} R={R} C={C}: " +
@@ -240,7 +265,8 @@ def main(argv=None) -> int:
                     q = statistics.quantiles(ctimes[n], n=4)
                     rows_out.append(dict(device=device.type, dtype="float32", mode="compile", rows=R, C=C, method=n,
                                          median_ms=round(med, 4), iqr_ms=round((q[2] - q[0]) * 1e3, 4),
-                                         time_ratio=round(med / cbase, 3), peak_mib="", mem_ratio="",
+                                         time_ratio=round(med / cbase, 3), ratio_min="", ratio_max="",
+                                         peak_mib="", mem_ratio="",
                                          compile_s=round(ctime[n] - med / 1e3, 2)))
                 print(f"[{time.perf_counter() - t_start:6.1f}s]   compiled: " +
                       ", ".join(f"{n}={statistics.median(ctimes[n]) * 1e3 / cbase:.2f}x "
@@ -252,9 +278,9 @@ def main(argv=None) -> int:
         w.writerows(rows_out)
     write_markdown(out / "summary.md", rows_out, skipped, compile_notes, args, reps,
                    time.perf_counter() - t_start)
-    write_plot(out / "bench.png", rows_out)
-    print(f"wrote {out / 'bench.csv'}, {out / 'summary.md'}, {out / 'bench.png'} "
-          f"in {time.perf_counter() - t_start:.0f}s")
+    plotted = write_plot(out / "bench.png", rows_out)
+    print(f"wrote {out / 'bench.csv'}, {out / 'summary.md'}" + (f", {out / 'bench.png'}" if plotted else "") +
+          f" in {time.perf_counter() - t_start:.0f}s")
     return 0
 
 
@@ -264,9 +290,18 @@ def machine_line(args) -> str:
                                                  if torch.cuda.is_available() else ""))
 
 
+def _ratio_cell(row: dict) -> str:
+    if row["mode"] == "eager" and row["ratio_min"] != row["ratio_max"]:
+        return f"{row['time_ratio']:.2f} ({row['ratio_min']:.2f}–{row['ratio_max']:.2f})"
+    return f"{row['time_ratio']:.2f}"
+
+
 def write_markdown(path: Path, rows: list[dict], skipped, compile_notes, args, reps, seconds) -> None:
-    lines = [f"Machine: {machine_line(args)}. Grid: {'--quick' if args.quick else 'full'}; "
-             f"median of >= {reps} interleaved warm runs (up to 60 for sub-ms cells); T = {T:g}; run took {seconds:.0f} s.", ""]
+    grid = f"--cells {args.cells}" if args.cells else ("--quick" if args.quick else "full")
+    lines = [f"Machine: {machine_line(args)}. Grid: {grid}; "
+             f"median of >= {reps} interleaved warm runs per timing run (up to 60 for short cells), "
+             f"{args.repeat} timing run(s) per eager cell, pooled; in brackets the lowest and highest ratio "
+             f"of the separate runs; T = {T:g}; run took {seconds:.0f} s.", ""]
     methods = [m for m in METHODS if m != BASELINE]
     for (device, dtype, mode) in sorted({(r["device"], r["dtype"], r["mode"]) for r in rows}):
         sel = [r for r in rows if (r["device"], r["dtype"], r["mode"]) == (device, dtype, mode)]
@@ -278,7 +313,7 @@ def write_markdown(path: Path, rows: list[dict], skipped, compile_notes, args, r
         lines.append("|---:|---:|---:|" + "---:|" * len(present))
         for (R, C) in cells:
             by = {r["method"]: r for r in sel if (r["rows"], r["C"]) == (R, C)}
-            vals = [f"{by[m]['time_ratio']:.2f}" if m in by else "–" for m in present]
+            vals = [_ratio_cell(by[m]) if m in by else "–" for m in present]
             lines.append(f"| {R} | {C} | {by[BASELINE]['median_ms']:.3f} | " + " | ".join(vals) + " |")
         lines.append("")
         if mode == "compile":
@@ -308,13 +343,15 @@ def write_markdown(path: Path, rows: list[dict], skipped, compile_notes, args, r
     path.write_text("\n".join(lines))
 
 
-def write_plot(path: Path, rows: list[dict]) -> None:
+def write_plot(path: Path, rows: list[dict]) -> bool:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     sel = [r for r in rows if r["device"] == "cpu" and r["mode"] == "eager" and r["rows"] == 64]
+    if not sel:  # e.g. --cells without B = 64: nothing to draw
+        return False
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     markers = "os^vDP*X"
     for k, m in enumerate(m for m in METHODS if m != BASELINE):
@@ -336,6 +373,7 @@ def write_plot(path: Path, rows: list[dict]) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return True
 
 
 if __name__ == "__main__":

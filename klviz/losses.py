@@ -62,6 +62,12 @@ value and the gradients of a chunk are computed together, so at most ``k·C`` fl
 values exist at once and the only full-size tensors are the gradients, stored in the
 input's dtype (no float32 copy of a bfloat16 ``(B·N, V)`` tensor). The chunked path
 supports first derivatives only (no double backward).
+
+Speed: ``dkl_loss``, ``gkl_loss``, ``ikl_loss`` and ``js_loss`` default to ``fused=True``,
+a hand-written value-and-gradient kernel (no autograd graph; backward hands over the stored
+gradient). On CPU it works through the rows in chunks of about
+``FUSED_CHUNK_ELEMENTS`` (2**17) values even without ``chunk_size``, so its temporaries stay in
+cache; see the Performance appendix of the book for the measurements.
 """
 
 from __future__ import annotations
@@ -215,7 +221,11 @@ def wmse(a: Tensor, b: Tensor, weights: Tensor, *, dim: int = -1) -> Tensor:
     The ``Σw`` factor is kept: it equals 1 only when the weights are probabilities, not once
     they are raised to a power ``γ`` (GKL) or taken from class statistics. The appendix
     form ``2Σw·a² − 2(Σw·a)²`` of arXiv:2305.13948 drops it and is wrong in that case.
-    The centred form is stable in float32 (no cancellation of two large sums).
+    The centred form is stable in float32 (no cancellation of two large sums), and ``a`` and
+    ``b`` are each shifted by their own row maximum before ``d`` is formed (the value is
+    invariant to such shifts), so logits with a large common offset (``±1e4``) lose no
+    digits when ``a − b`` is rounded: the float32 result is within ~1e-6 relative of the
+    float64 value of the same inputs.
 
     ``a``, ``b`` and ``weights`` must broadcast to one shape; the sum runs over ``dim``
     and the result has that axis removed. Half-precision inputs are computed in float32.
@@ -230,8 +240,20 @@ def wmse(a: Tensor, b: Tensor, weights: Tensor, *, dim: int = -1) -> Tensor:
         raise ValueError(f"a, b and weights must broadcast to one shape, got {tuple(a.shape)}, "
                          f"{tuple(b.shape)} and {tuple(weights.shape)}") from None
     cd = _compute_dtype(a, b, weights)
-    d = (a.to(cd) - b.to(cd)).movedim(dim, -1)
+    d = _shifted(a.to(cd).movedim(dim, -1)) - _shifted(b.to(cd).movedim(dim, -1))
     return _wmse_rows(d, weights.to(cd).movedim(dim, -1))
+
+
+def _shifted(x: Tensor) -> Tensor:
+    """``x`` minus its (detached) maximum along the last axis.
+
+    The wMSE depends only on differences within each vector, so a per-row shift of ``a``
+    and of ``b`` changes nothing in exact arithmetic. In float32 it matters: ``a − b`` with
+    ``a ≈ 10⁴`` rounds every gap to the spacing near 10⁴ (≈ 1e-3), a relative error of ~1e-4
+    for gaps of size 1, while ``a − max a`` is exact for values within a factor of 2 of each
+    other. The maximum is detached: the shift has no gradient to contribute.
+    """
+    return x - x.detach().amax(-1, keepdim=True)
 
 
 def pairwise_wmse_bruteforce(a: Tensor, b: Tensor, weights: Tensor) -> Tensor:
@@ -298,7 +320,8 @@ def _run_rows(row_fn: RowFn, s: Tensor, t: Tensor, target: Tensor | None, idx: T
               chunk_size: int | None) -> Tensor:
     """Per-row values of the kept rows (``idx``) of the flattened ``(R, C)`` inputs."""
     C = s.shape[-1]
-    s2, t2 = s.reshape(-1, C), t.reshape(-1, C)
+    # reshape would add a view node (and its backward) even when s is already 2-D
+    s2, t2 = (s, t) if s.dim() == 2 else (s.reshape(-1, C), t.reshape(-1, C))
     y2 = None if target is None else target.reshape(-1)
     if idx is not None:
         s2, t2 = s2.index_select(0, idx), t2.index_select(0, idx)
@@ -308,12 +331,28 @@ def _run_rows(row_fn: RowFn, s: Tensor, t: Tensor, target: Tensor | None, idx: T
     return _ChunkedRows.apply(row_fn, chunk_size, y2, s2, t2)
 
 
-# A fused kernel returns (values, grad_student or None, grad_teacher or None) for a chunk of
-# rows, computed analytically without autograd; ``need_s``/``need_t`` say which gradients
-# are wanted. Used by dkl/gkl/ikl (``fused=True``): one sweep gives the value and both
-# gradients, sharing the two log-softmaxes between the wMSE and the cross-entropy.
-KernelFn = Callable[[Tensor, Tensor, "Tensor | None", bool, bool, float],
-                    "tuple[Tensor, Tensor | None, Tensor | None]"]
+# A fused kernel computes, for a chunk of rows, the per-row values and writes the analytic
+# gradients (already multiplied by ``gscale``) into ``gs_out`` / ``gt_out`` (views of the
+# full gradients, in the inputs' dtype; None = not wanted). No autograd graph is built.
+# Used by dkl/gkl/ikl (``fused=True``).
+KernelFn = Callable[[Tensor, Tensor, "Tensor | None", "Tensor | None", "Tensor | None", float], Tensor]
+
+#: Elements per row chunk of the fused kernels on CPU (an explicit chunk_size can only
+#: lower it). The kernels make ~20 cheap passes over a chunk; at 2**17 float32 values
+#: (512 KiB) a chunk's four buffers stay in the CPU's L2/L3 cache, which more than pays for
+#: those passes on a memory-bound CPU (see book/performance.md). Larger chunks spill to DRAM,
+#: smaller ones cost Python overhead per chunk. Rows longer than this are done one at a time.
+FUSED_CHUNK_ELEMENTS = 1 << 17
+
+
+def _auto_chunk(rows: int, C: int, chunk_size: int | None, device: torch.device) -> int:
+    if device.type != "cpu":  # GPUs have no such cache effect; one chunk is fastest
+        step = rows
+    else:
+        step = max(1, FUSED_CHUNK_ELEMENTS // max(C, 1))
+    if chunk_size is not None:
+        step = min(step, chunk_size)
+    return max(1, min(step, rows))
 
 
 class _FusedRows(torch.autograd.Function):
@@ -324,36 +363,32 @@ class _FusedRows(torch.autograd.Function):
         # with the gradients pre-scaled inside the kernel, saving a pass in backward
         need_s, need_t = ctx.needs_input_grad[4], ctx.needs_input_grad[5]
         gscale = 1.0 if scale is None else scale
-        rows = student.shape[0]
-        step = rows if chunk_size is None else chunk_size
-        if step >= rows:  # one chunk: keep the kernel's tensors, no copies
-            out, gs, gt = kernel(student, teacher, target, need_s, need_t, gscale)
-            gs = None if gs is None else gs.to(student.dtype)
-            gt = None if gt is None else gt.to(teacher.dtype)
+        rows, C = student.shape
+        step = _auto_chunk(rows, C, chunk_size, student.device)
+        gs = torch.empty_like(student) if need_s else None
+        gt = torch.empty_like(teacher) if need_t else None
+        if step >= rows:
+            out = kernel(student, teacher, target, gs, gt, gscale)
         else:
             out = student.new_empty(rows, dtype=_compute_dtype(student, teacher))
-            gs = torch.empty_like(student) if need_s else None
-            gt = torch.empty_like(teacher) if need_t else None
             for i in range(0, rows, step):
                 j = min(i + step, rows)
-                v, a, b = kernel(student[i:j], teacher[i:j], None if target is None else target[i:j],
-                                 need_s, need_t, gscale)
-                out[i:j] = v
-                if gs is not None:
-                    gs[i:j] = a
-                if gt is not None:
-                    gt[i:j] = b
-        ctx.save_for_backward(gs, gt)
+                out[i:j] = kernel(student[i:j], teacher[i:j], None if target is None else target[i:j],
+                                  None if gs is None else gs[i:j], None if gt is None else gt[i:j], gscale)
+        # The gradients are intermediate tensors, not inputs or outputs, so they may live on
+        # ctx directly (no saved-tensor bookkeeping).
+        ctx.grads = (gs, gt)
         ctx.reduced = scale is not None
         return out if scale is None else out.sum() * scale
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out: Tensor):  # type: ignore[override]
-        gs, gt = ctx.saved_tensors
+        gs, gt = ctx.grads
         if ctx.reduced:
             # the usual loss.backward(): a CPU scalar 1 needs no pass over the gradient
-            if grad_out.device.type == "cpu" and float(grad_out) == 1.0:
+            if (grad_out.device.type == "cpu" and not torch.compiler.is_compiling()
+                    and grad_out.item() == 1.0):
                 return None, None, None, None, gs, gt
             g = grad_out
         else:
@@ -363,8 +398,17 @@ class _FusedRows(torch.autograd.Function):
         return None, None, None, None, res_s, res_t
 
 
+def _softmax_(x: Tensor) -> Tensor:
+    """Softmax over the last axis, in place on CPU (saves a buffer: the CPU kernel reads
+    each row's maximum and sum before it writes the row; the tests compare every fused
+    result with autograd, so a kernel that stopped allowing this would be caught)."""
+    if x.device.type == "cpu":
+        return torch.ops.aten._softmax.out(x, -1, False, out=x)
+    return torch.softmax(x, -1)
+
+
 def _rowdot(a: Tensor, b: Tensor) -> Tensor:
-    """Row-wise dot product (``linalg.vecdot``: no (R, C) temporary; bmm is ~10x slower on CPU)."""
+    """Row-wise dot product (``linalg.vecdot``: no (R, C) temporary; bmm is ~5x slower on CPU)."""
     return torch.linalg.vecdot(a, b)
 
 
@@ -372,7 +416,8 @@ def _run_fused(kernel: KernelFn, s: Tensor, t: Tensor, target: Tensor | None, id
                chunk_size: int | None, reduction: str) -> Tensor:
     """Runs a fused kernel on the kept rows and applies the reduction."""
     lead, C = s.shape[:-1], s.shape[-1]
-    s2, t2 = s.reshape(-1, C), t.reshape(-1, C)
+    # reshape would add a view node (and its backward) even when s is already 2-D
+    s2, t2 = (s, t) if s.dim() == 2 else (s.reshape(-1, C), t.reshape(-1, C))
     y2 = None if target is None else target.reshape(-1)
     if idx is not None:
         s2, t2 = s2.index_select(0, idx), t2.index_select(0, idx)
@@ -384,13 +429,92 @@ def _run_fused(kernel: KernelFn, s: Tensor, t: Tensor, target: Tensor | None, id
     return _FusedRows.apply(kernel, chunk_size, y2, scale, s2, t2)
 
 
-def _wmse_kernel_part(d: Tensor, w: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """From d (overwritten) and weights: (wMSE per row, Σw per row, w·(d − d̄))."""
-    W = w.sum(-1)
-    dbar = _rowdot(w, d) / W.clamp_min(torch.finfo(d.dtype).tiny)
-    c = d.sub_(dbar.unsqueeze(-1))
-    wc = w * c
-    return 2.0 * W * _rowdot(wc, c), W, wc
+WeightFn = Callable[[Tensor, "Tensor | None", Tensor, Tensor], Tensor]
+
+
+def _decoupled_kernel(T: float, wm_coef: float | Tensor, ce_coef: float, dscale: float,
+                      weight_fn: WeightFn | None, student_wm: bool) -> KernelFn:
+    r"""The fused value-and-gradient kernel shared by DKL, IKL and GKL (both conventions).
+
+    Per row, with ``o = (x − max x)/T`` (a per-row shift: the log-softmax, the CE and the
+    wMSE do not see it), ``p = softmax(o_t)``, ``q = softmax(o_s)``, ``d = dscale·(o_t − o_s)``
+    and weights ``w`` (``p`` when ``weight_fn`` is None, else ``weight_fn(t, y, o_t, p)``)::
+
+        value = wm_coef · 2W Σ_j w_j (d_j − d̄)²  +  ce_coef · (−Σ_j p_j log q_j)
+        ∂/∂s  = (ce_coef/T)(q − p)  −  [student_wm] (4 wm_coef dscale²/T) W · w(c)
+        ∂/∂t  =                         (4 wm_coef dscale²/T) W · w(c)
+
+    with ``W = Σw`` (1 for ``w = p``), ``c = o_t − o_s − d̄/dscale``, the weights and the
+    CE's teacher side detached. ``log q`` is never formed: ``−Σ p log q = log Z_s − Σ p o_s``
+    with ``log Z_s = −log max_j q_j`` (the maximum of ``o_s`` is 0). Buffers are reused, so
+    a chunk holds three temporaries of its size besides the gradient it writes.
+    """
+    wscale = 2.0 * dscale * dscale
+    gcoef = 4.0 * dscale * dscale / T
+    inv = 1.0 / T
+    # Per-row (R,)-sized operations cost as much Python/dispatch time as a pass over a
+    # small chunk, so their number is kept low: Σp = 1 is used exactly (no P, W for w = p).
+
+    def k(s: Tensor, t: Tensor, y: Tensor | None, gs_out: Tensor | None, gt_out: Tensor | None,
+          gscale: float) -> Tensor:
+        cd = _compute_dtype(s, t)
+        if s.dtype != cd:
+            s = s.to(cd)
+        if t.dtype != cd:
+            t = t.to(cd)
+        # subtract the row maximum before dividing by T: x − max is exact for logits near
+        # each other (1e4 + small), x/T − max/T would round at the size of 1e4/T
+        os_ = s - s.amax(-1, keepdim=True)
+        ot = t - t.amax(-1, keepdim=True)
+        if T != 1.0:
+            os_.mul_(inv)
+            ot.mul_(inv)
+        d = ot - os_  # o_t − o_s up to a per-row shift, which the wMSE ignores
+        if weight_fn is None:
+            p = w = _softmax_(ot)  # ot is not needed any more
+            W = None
+        else:
+            p = torch.softmax(ot, -1)
+            w = weight_fn(t, y, ot, p)
+            W = w.sum(-1)
+            del ot
+        # Products go to one scratch buffer (the student gradient's own buffer, free until
+        # the end): a chunk then holds three temporaries besides it, and linalg.vecdot's
+        # hidden (R, C) temporary is avoided too.
+        own = gs_out is not None and gs_out.dtype == cd
+        scratch = gs_out if own else torch.empty_like(d)
+        # −CE = Σ p log q = Σ p o_s − log Z_s, and q's largest entry is exactly 1/Z_s
+        nce = torch.mul(p, os_, out=scratch).sum(-1)
+        q = _softmax_(os_)  # os_ is not needed any more
+        nce.add_(q.amax(-1).log_())
+        dbar = torch.mul(w, d, out=scratch).sum(-1)
+        if W is not None:
+            dbar.div_(W.clamp_min(torch.finfo(cd).tiny))
+        c = d.sub_(dbar.unsqueeze(-1))  # centred: no cancellation of large sums in float32
+        wc = torch.mul(w, c, out=scratch)
+        val = c.mul_(wc).sum(-1)  # Σ w c²; c is not needed any more
+        if W is not None:
+            val.mul_(W)
+        val.mul_(wscale * wm_coef).sub_(nce, alpha=ce_coef)
+        if gs_out is None and gt_out is None:
+            return val
+        cw = (gcoef * gscale) * wm_coef
+        if W is not None:
+            cw = W.unsqueeze(-1) * cw
+        if gt_out is not None:
+            torch.mul(wc, cw, out=gt_out)
+        if gs_out is not None:
+            kce = ce_coef * inv * gscale
+            g = q.sub_(p)
+            if student_wm:
+                wc.mul_(-cw).add_(g, alpha=kce)  # wc lives in scratch
+            else:
+                torch.mul(g, kce, out=scratch)
+            if not own:
+                gs_out.copy_(scratch)
+        return val
+
+    return k
 
 
 def _kept_index(mask: Tensor | None) -> Tensor | None:
@@ -554,29 +678,15 @@ def _dkl_rows(T: float, a: float, b: float) -> RowFn:
         ls = F.log_softmax(os_, dim=-1)
         w = F.softmax(ot.detach(), dim=-1)
         # wMSE: gradient reaches the teacher (m) only; CE: the student (n) only (Theorem 1)
-        wm = _wmse_rows(ot - os_.detach(), w)
+        wm = _wmse_rows(_shifted(ot) - _shifted(os_.detach()), w)
         ce = -(w * ls).sum(-1)
         return (T * T) * (0.25 * a * wm + b * ce)
     return fn
 
 
 def _dkl_kernel(T: float, a: float, b: float) -> KernelFn:
-    def k(s: Tensor, t: Tensor, _y: Tensor | None, need_s: bool, need_t: bool, gscale: float):
-        cd = _compute_dtype(s, t)
-        ls = F.log_softmax(_scaled(s, T, cd), dim=-1)
-        lt = F.log_softmax(_scaled(t, T, cd), dim=-1)
-        # wMSE is shift-invariant per row, so lt - ls serves for o_t - o_s
-        d = lt - ls
-        p = lt.exp_()
-        P = p.sum(-1)
-        ce = -_rowdot(p, ls)
-        wm, W, wc = _wmse_kernel_part(d, p)
-        val = (T * T) * (0.25 * a * wm + b * ce)
-        bT = b * T * gscale
-        gs = ls.exp_().mul_((bT * P).unsqueeze(-1)).sub_(p, alpha=bT) if need_s else None
-        gt = wc.mul_((a * T * gscale) * W.unsqueeze(-1)) if need_t else None
-        return val, gs, gt
-    return k
+    # wMSE: gradient reaches the teacher (m) only; CE: the student (n) only (Theorem 1)
+    return _decoupled_kernel(T, 0.25 * a * T * T, b * T * T, 1.0, None, student_wm=False)
 
 
 def dkl_loss(student_logits: Tensor, teacher_logits: Tensor, *, alpha: float = 1.0, beta: float = 1.0,
@@ -789,32 +899,18 @@ def gkl_loss(student_logits: Tensor, teacher_logits: Tensor, target: Tensor | No
                 w = p if g == 1.0 else (g * lt).exp()
             else:
                 w = _gkl_weights(t, yy, table, Tw, g, cd)
-            wm = _wmse_rows(ot - os_, w)
+            wm = _wmse_rows(_shifted(ot) - _shifted(os_), w)
             ce = -(p * ls).sum(-1)
             return (T * T) * (0.25 * a * wm + b * ce)
 
-        def kernel(s: Tensor, t: Tensor, yy: Tensor | None, need_s: bool, need_t: bool, gscale: float):
-            cd = _compute_dtype(s, t)
-            ls = F.log_softmax(_scaled(s, T, cd), dim=-1)
-            lt = F.log_softmax(_scaled(t, T, cd), dim=-1)
-            if table is None and Tw == T:
-                w = None if g == 1.0 else (g * lt).exp()
-            else:
-                w = _gkl_weights(t, yy, table, Tw, g, cd)
-            d = lt - ls  # = o_t - o_s up to a per-row shift, which the wMSE ignores
-            p = lt.exp_()
-            P = p.sum(-1)
-            ce = -_rowdot(p, ls)
-            wm, W, wc = _wmse_kernel_part(d, p if w is None else w)
-            val = (T * T) * (0.25 * a * wm + b * ce)
-            coef = ((a * T * gscale) * W).unsqueeze(-1)
-            gs = None
-            if need_s:
-                bT = b * T * gscale
-                gs = ls.exp_().mul_((bT * P).unsqueeze(-1)).sub_(p, alpha=bT)
-                gs.addcmul_(wc, coef, value=-1.0)
-            gt = wc.mul_(coef) if need_t else None
-            return val, gs, gt
+        if table is None and Tw == T:
+            # reuse the CE's teacher probabilities: w = p^γ = exp(γ(o_t − log Z_t))
+            wfn: WeightFn | None = None if g == 1.0 else (
+                lambda t, yy, ot, p: torch.add(p.amax(-1, keepdim=True).log_().mul_(g), ot, alpha=g).exp_())
+        else:
+            def wfn(t: Tensor, yy: Tensor | None, ot: Tensor, p: Tensor) -> Tensor:
+                return _gkl_weights(t, yy, table, Tw, g, t.dtype)
+        kernel = _decoupled_kernel(T, 0.25 * a * T * T, b * T * T, 1.0, wfn, student_wm=True)
     else:
         # The batch's total weight couples the rows; it is a detached constant, so compute
         # it first (chunk by chunk) and fold it into every row.
@@ -825,7 +921,7 @@ def gkl_loss(student_logits: Tensor, teacher_logits: Tensor, target: Tensor | No
                 t2 = t2.index_select(0, idx)
                 y2 = None if y2 is None else y2.index_select(0, idx)
             rows = t2.shape[0]
-            step = cs or max(rows, 1)
+            step = _auto_chunk(rows, C, cs, dev)
             cd0 = _compute_dtype(student_logits, teacher_logits)
             total = torch.zeros((), dtype=cd0, device=dev)
             for i in range(0, rows, step):
@@ -837,32 +933,16 @@ def gkl_loss(student_logits: Tensor, teacher_logits: Tensor, target: Tensor | No
             cd = _compute_dtype(s, t)
             sf, tf = s.to(cd), t.to(cd).detach()
             u = _gkl_weights(tf, yy, table, Tw, g, cd)
-            wm = _wmse_rows(tf - sf, u)
+            wm = _wmse_rows(_shifted(tf) - _shifted(sf), u)
             ls = F.log_softmax(sf if T == 1.0 else sf / T, dim=-1)
             p = F.softmax(tf if T == 1.0 else tf / T, dim=-1)
             ce = -(p * ls).sum(-1)
             return (0.25 * b) * wm * scale.to(cd) + a * ce
 
-        def kernel(s: Tensor, t: Tensor, yy: Tensor | None, need_s: bool, need_t: bool, gscale: float):
-            cd = _compute_dtype(s, t)
-            ls = F.log_softmax(_scaled(s, T, cd), dim=-1)
-            lt = F.log_softmax(_scaled(t, T, cd), dim=-1)
-            u = _gkl_weights(t, yy, table, Tw, g, cd)
-            d = lt - ls  # (t - s)/T up to a per-row shift
-            if T != 1.0:
-                d.mul_(T)
-            p = lt.exp_()
-            P = p.sum(-1)
-            ce = -_rowdot(p, ls)
-            sc = scale.to(cd)
-            wm, U, uc = _wmse_kernel_part(d, u)
-            val = (0.25 * b) * wm * sc + a * ce
-            gs = None
-            if need_s:
-                aT = a / T * gscale
-                gs = ls.exp_().mul_((aT * P).unsqueeze(-1)).sub_(p, alpha=aT)
-                gs.addcmul_(uc, (b * gscale * sc * U).unsqueeze(-1), value=-1.0)
-            return val, gs, None
+        def wfn_official(t: Tensor, yy: Tensor | None, ot: Tensor, p: Tensor) -> Tensor:
+            return _gkl_weights(t, yy, table, Tw, g, t.dtype)
+        # raw-logit wMSE: d = T·(o_t − o_s)
+        kernel = _decoupled_kernel(T, (0.25 * b) * scale, a, T, wfn_official, student_wm=True)
 
     if fused:
         # the official convention detaches the whole teacher side
@@ -908,9 +988,59 @@ def _js_rows(beta: float, T: float) -> RowFn:
     return fn
 
 
+def _js_kernel(beta: float, T: float) -> KernelFn:
+    r"""Fused value and gradients of :func:`js_loss`.
+
+    With ``g_S = log q − log m`` and ``g_T = log p − log m`` (``m = βp + (1−β)q``), the
+    derivative of ``β KL(p‖m) + (1−β) KL(q‖m)`` with respect to ``q`` is ``(1−β) g_S`` (the
+    terms through ``m`` cancel), so through the softmax
+    ``∂/∂o_s = (1−β) q (g_S − Σ q g_S)`` and ``∂/∂o_t = β p (g_T − Σ p g_T)``; the two sums
+    are the two KL terms of the value. ``β = 0`` / ``1`` are the forward / reverse KL.
+    """
+    inv = 1.0 / T
+
+    def k(s: Tensor, t: Tensor, _y: Tensor | None, gs_out: Tensor | None, gt_out: Tensor | None,
+          gscale: float) -> Tensor:
+        cd = _compute_dtype(s, t)
+        ls = F.log_softmax(_scaled(s, T, cd), dim=-1)
+        lt = F.log_softmax(_scaled(t, T, cd), dim=-1)
+        q = ls.exp()
+        p = lt.exp()
+        if beta == 0.0 or beta == 1.0:
+            # forward KL(p‖q) (β = 0) or reverse KL(q‖p) (β = 1): a = the distribution
+            # the expectation is under, with log-ratio r = log a − log b
+            la, a_, b_ = (lt, p, q) if beta == 0.0 else (ls, q, p)
+            r = la.sub_(ls if beta == 0.0 else lt)
+            val = _rowdot(a_, r)
+            g_a = None if (gs_out if beta == 1.0 else gt_out) is None else \
+                torch.mul(r.sub_(val.unsqueeze(-1)), a_)
+            # the side under the expectation gets a (r − KL)/T, the other (b − a)/T
+            for out, mine in ((gs_out, beta == 1.0), (gt_out, beta == 0.0)):
+                if out is None:
+                    continue
+                if mine:
+                    torch.mul(g_a, inv * gscale, out=out)
+                else:
+                    torch.sub(b_, a_, out=out).mul_(inv * gscale)
+            return val
+        # log m, clamped so that m = 0 (both probabilities underflowed) gives 0·finite
+        lm = torch.lerp(q, p, beta).clamp_min_(torch.finfo(cd).tiny).log_()
+        gS = ls.sub_(lm)
+        gT = lt.sub_(lm)
+        ks = _rowdot(q, gS)
+        kt = _rowdot(p, gT)
+        if gs_out is not None:
+            torch.mul(gS.sub_(ks.unsqueeze(-1)), q, out=gs_out).mul_((1.0 - beta) * inv * gscale)
+        if gt_out is not None:
+            torch.mul(gT.sub_(kt.unsqueeze(-1)), p, out=gt_out).mul_(beta * inv * gscale)
+        return kt.mul_(beta).add_(ks, alpha=1.0 - beta)
+
+    return k
+
+
 def js_loss(student_logits: Tensor, teacher_logits: Tensor, *, beta: float = 0.5, temperature: float = 1.0,
             reduction: str = "batchmean", mask: Tensor | None = None,
-            chunk_size: int | None = None) -> Tensor:
+            chunk_size: int | None = None, fused: bool = True) -> Tensor:
     r"""Generalized Jensen-Shannon divergence of GKD (Agarwal et al., ICLR 2024).
 
     With ``p_T = softmax(t/T)``, ``p_S = softmax(s/T)`` and the mixture
@@ -924,14 +1054,18 @@ def js_loss(student_logits: Tensor, teacher_logits: Tensor, *, beta: float = 0.5
     At the endpoints this function follows TRL instead: ``β = 0`` returns the forward
     ``KL(p_T‖p_S)`` and ``β = 1`` the reverse ``KL(p_S‖p_T)``, so one knob spans forward
     KL, JSD and reverse KL (the loss is discontinuous at the endpoints). No ``T²`` factor
-    (as in TRL); the teacher is not detached here. Explained in the chapter on divergences
-    for LLM distillation.
+    (as in TRL); the teacher is not detached here. ``fused=True`` (default) computes the
+    value and the analytic gradients in one sweep over cache-sized row chunks (first
+    derivatives only); ``fused=False`` is the autograd form (double backward). Explained in
+    the chapter on divergences for LLM distillation.
     """
     T, red, m, cs = _prepare(student_logits, teacher_logits, temperature, reduction, mask, chunk_size)
     bb = _check_finite("beta", beta)
     if not 0.0 <= bb <= 1.0:
         raise ValueError(f"beta must lie in [0, 1] (the teacher's weight in the mixture), got {beta!r}")
     idx = _kept_index(m)
+    if fused:
+        return _run_fused(_js_kernel(bb, T), student_logits, teacher_logits, None, idx, cs, red)
     v = _run_rows(_js_rows(bb, T), student_logits, teacher_logits, None, idx, cs)
     return _reduce(v, idx, student_logits.shape[:-1], student_logits.shape[-1], red)
 

@@ -243,6 +243,42 @@ def test_wmse_centred_form_is_stable_in_float32():
     assert float(((naive.double() - ref).abs() / ref).max()) > 0.05  # cancellation
 
 
+@pytest.mark.parametrize("offset", [1e4, -3e4])
+def test_wmse_large_offset_matches_float64_of_same_inputs(offset):
+    # a and b are shifted by their own row maxima before d = a − b is formed, so a common
+    # offset costs no digits: compare with float64 on the *same* float32-rounded inputs
+    g = torch.Generator().manual_seed(3)
+    a = torch.randn(16, 10, generator=g) + offset
+    b = 3 * torch.randn(16, 10, generator=g) - 0.5 * offset
+    w = torch.softmax(torch.randn(16, 10, generator=g), -1)
+    ref = pairwise_wmse_bruteforce(a.double(), b.double(), w.double())
+    for ours in (wmse(a, b, w), wmse(a.T, b.T, w.T, dim=0)):
+        assert ours.dtype == torch.float32
+        assert float(((ours.double() - ref).abs() / ref).max()) < 2e-6
+    # the unshifted difference rounds each gap to float32's spacing near 1e4 (~1e-3)
+    d = a - b
+    naive = 2 * w.sum(-1) * (w * (d - (w * d).sum(-1, keepdim=True)) ** 2).sum(-1)
+    assert float(((naive.double() - ref).abs() / ref).max()) > 1e-5
+
+
+@pytest.mark.parametrize("name", ["dkl", "gkl"])
+def test_fused_float32_with_offset_logits_is_accurate(name):
+    # logits 1e4 + O(1) in float32: value and gradient within float32 rounding of the
+    # float64 evaluation of the same inputs (the kernel subtracts each row's max first)
+    g = torch.Generator().manual_seed(4)
+    s = torch.randn(6, 300, generator=g) * 3 + 1e4
+    t = torch.randn(6, 300, generator=g) * 3 - 1e4
+    for T in (1.0, 4.0):
+        s32 = s.clone().requires_grad_()
+        s64 = s.double().requires_grad_()
+        v32 = LOSSES[name](s32, t, temperature=T)
+        v64 = LOSSES[name](s64, t.double(), temperature=T, fused=False)
+        assert abs(float(v32.detach()) - float(v64.detach())) <= 2e-5 * abs(float(v64.detach()))
+        g32, = torch.autograd.grad(v32, s32)
+        g64, = torch.autograd.grad(v64, s64)
+        torch.testing.assert_close(g32.double(), g64, rtol=1e-4, atol=1e-6)
+
+
 # ---------------------------------------------------------------------- IKL / GKL
 def _gkl_published(s, t, y, prior, *, T, alpha, beta, gamma, T2, GI):
     """Direct re-implementation of the published GKL_KD.dkl_loss (B×C×C, small inputs)."""
@@ -649,3 +685,52 @@ def test_fused_dkl_matches_autograd_form(T):
     # the unfused form supports double backward (e.g. for gradient penalties)
     g = torch.autograd.grad(dkl_loss(s, t, temperature=T, fused=False), s, create_graph=True)[0]
     assert g.requires_grad
+
+
+@pytest.mark.parametrize("name", ["dkl", "gkl", "ikl", "js"])
+def test_fused_automatic_row_chunks_match_autograd(name, monkeypatch):
+    # on CPU the fused kernels split the rows into cache-sized chunks on their own; force
+    # one-, two- and all-row chunks on a small problem and compare with the autograd form
+    import klviz.losses as losses
+
+    s, t = pair(3, 5, 12)
+    y = torch.randint(0, 12, (3, 5))
+    mask = torch.rand(3, 5) > 0.3
+    table = torch.softmax(torch.randn(12, 12, dtype=D64), -1)
+    kws = [dict(temperature=3.0, alpha=0.6, beta=1.7)]
+    if name != "dkl":
+        kws += [dict(class_stats=table, convention="official"),
+                dict(weight_temperature=3.0, temperature=1.0, convention="official")]
+    if name == "gkl":
+        kws += [dict(temperature=2.0, gamma=1.5), dict(class_stats=table, gamma=0.5, convention="official")]
+    if name == "js":  # the endpoints are the forward and the reverse KL
+        kws = [dict(temperature=T, beta=b) for T in (1.0, 3.0) for b in (0.0, 0.3, 0.5, 1.0)]
+    for elems in (12, 30, 1 << 20):
+        monkeypatch.setattr(losses, "FUSED_CHUNK_ELEMENTS", elems)
+        for kw in kws:
+            for red in ("batchmean", "none", "sum"):
+                args = (s, t, y) if name in ("gkl", "ikl") else (s, t)
+                a = LOSSES[name](*args, reduction=red, mask=mask, **kw)
+                b = LOSSES[name](*args, reduction=red, mask=mask, fused=False, **kw)
+                torch.testing.assert_close(a, b)
+                up = torch.rand_like(a)
+                ga = torch.autograd.grad((a * up).sum(), (s, t), allow_unused=True)
+                gb = torch.autograd.grad((b * up).sum(), (s, t), allow_unused=True)
+                for x, z in zip(ga, gb):
+                    if x is None or z is None:
+                        assert x is None and z is None
+                    else:
+                        torch.testing.assert_close(x, z)
+
+
+def test_fused_backward_twice_accumulates():
+    # the fused path keeps its gradients on the autograd node: a retained graph must give
+    # the same gradient on every backward and .grad must accumulate, not alias it
+    s, t = pair(4, 30, dtype=torch.float32)
+    out = gkl_loss(s, t.detach(), temperature=2.0)
+    g1, = torch.autograd.grad(out, s, retain_graph=True)
+    out.backward(retain_graph=True)
+    out.backward(retain_graph=True)
+    torch.testing.assert_close(s.grad, 2 * g1)
+    (2.5 * out).backward()  # an upstream gradient other than 1
+    torch.testing.assert_close(s.grad, 4.5 * g1)
