@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 MATHJAX_VERSION := 3.2.2
 MATHJAX := book/_static/vendor/mathjax/tex-svg-full.js
 
-.PHONY: book test venv vendor browser clean export bench bench-full
+.PHONY: book test venv vendor browser clean export bench bench-full bench-book
 
 venv: $(STAMP)
 
@@ -53,6 +53,9 @@ bench: venv
 
 bench-full: venv
 	$(PY) benchmarks/run.py
+
+bench-book: venv vendor
+	$(PY) benchmarks/book_build.py
 
 clean:
 	rm -rf _build

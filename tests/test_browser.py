@@ -14,6 +14,7 @@ driven through Playwright; no browser is downloaded. For authors:
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import shutil
@@ -375,6 +376,10 @@ def report(site):
     print(f"\nbrowser: {len(pages)} pages in {elapsed:.0f} s; screenshots in {shots}")
     for s in stats:
         print(f"  {s.get('page')}: math={s.get('math')} images={s.get('images')} solutions={s.get('solutions')} plotly={s.get('plotly')}")
+    # what the browser saw, for the record (the CI log and the release notes quote it)
+    (shots / "browser-report.json").write_text(json.dumps(
+        {"pages": len(pages), "seconds": round(elapsed, 1), "stats": stats,
+         "problems": {k: v for k, v in problems.items() if v}}, indent=1, default=str))
     return {"problems": problems, "pages": pages, "stats": stats, "shots": shots}
 
 

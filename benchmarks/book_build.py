@@ -1,0 +1,77 @@
+"""Cold and warm build times of the book, with the slowest notebooks.
+
+    python benchmarks/book_build.py            # writes benchmarks/results/book_build.md
+
+Cold: a fresh output folder (no execution cache): every notebook is executed.
+Warm: the HTML and doctrees are removed but the execution cache is kept, as after a change
+to the book's configuration or theme: every page is rebuilt, no notebook is executed.
+Both builds use the book's own settings (``-W --keep-going``) in a temporary folder, so the
+repository's ``_build`` is left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXECUTED = re.compile(r"notebooks/(\S+?\.ipynb): Executed notebook in ([0-9.]+) seconds")
+
+
+def build(out: Path) -> tuple[float, str]:
+    jb = Path(sys.executable).parent / "jupyter-book"
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [str(jb) if jb.exists() else "jupyter-book", "build", str(ROOT), "--builder", "html",
+         "-W", "--keep-going", "--path-output", str(out)],
+        capture_output=True, text=True,
+    )
+    elapsed = time.perf_counter() - start
+    log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        sys.exit(f"build failed ({proc.returncode}):\n" + "\n".join(log.splitlines()[-40:]))
+    return elapsed, log
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "book_build.md"))
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="klviz-book-") as tmp:
+        out = Path(tmp)
+        cold, log = build(out)
+        per_nb = sorted(((float(t), nb) for nb, t in EXECUTED.findall(log)), reverse=True)
+        shutil.rmtree(out / "_build" / "html")
+        shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
+        warm, warm_log = build(out)
+        if EXECUTED.search(warm_log):
+            sys.exit("the warm build executed notebooks: the cache did not hit")
+    machine = f"{platform.machine()} CPU, {os.cpu_count()} logical cores, Python {platform.python_version()}"
+    lines = [
+        f"Measured with `python benchmarks/book_build.py` on {machine} "
+        f"({time.strftime('%Y-%m-%d')}).",
+        "",
+        "| build | wall time | target |",
+        "|---|---:|---:|",
+        f"| cold (every notebook executed) | {cold:.0f} s | ≤ 600 s |",
+        f"| warm (execution cache hit, every page rebuilt) | {warm:.0f} s | ≤ 60 s |",
+        "",
+        "| notebook (slowest first) | execution time |",
+        "|---|---:|",
+        *[f"| `{nb}` | {t:.1f} s |" for t, nb in per_nb],
+        "",
+    ]
+    Path(args.out).write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
