@@ -93,3 +93,19 @@ def test_notation_page_lists_every_macro():
     page = (ROOT / "book" / "notation.md").read_text()
     missing = [m for m in MACROS if f"`\\{m}" not in page and f"\\{m}`" not in page and f"`\\{m}{{" not in page]
     assert not missing, f"book/notation.md does not list: {missing}"
+
+
+@pytest.mark.book
+def test_every_captioned_figure_was_drawn(built_book):
+    """A captioned figure cell that produced no image is a figure the reader never sees."""
+    executed = built_book.parent / "jupyter_execute" / "notebooks"
+    missing = []
+    for nb in NOTEBOOKS:
+        path = executed / nb.name
+        assert path.exists(), f"no executed copy of {nb.name} in {executed}"
+        for cell in json.loads(path.read_text())["cells"]:
+            meta = cell.get("metadata", {}).get("mystnb", {})
+            if cell["cell_type"] == "code" and "figure" in meta:
+                if not any("image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {}) for o in cell.get("outputs", [])):
+                    missing.append(f"{nb.name}: {meta['figure'].get('name')}")
+    assert not missing, "figure cells without an image:\n" + "\n".join(missing)
