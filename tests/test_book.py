@@ -109,3 +109,14 @@ def test_every_captioned_figure_was_drawn(built_book):
                 if not any("image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {}) for o in cell.get("outputs", [])):
                     missing.append(f"{nb.name}: {meta['figure'].get('name')}")
     assert not missing, "figure cells without an image:\n" + "\n".join(missing)
+
+
+@pytest.mark.book
+def test_no_typographic_replacement_mangles_the_text(built_book):
+    """MyST's `replacements` turned "O(C)" into "O©"; the copyright sign belongs in the footer only."""
+    bad = []
+    for page in sorted(built_book.glob("**/*.html")):
+        main = page.read_text(errors="replace").split('<footer', 1)[0]
+        if "©" in main or "™" in main or "®" in main:
+            bad.append(str(page.relative_to(built_book)))
+    assert not bad, f"pages with ©/™/® in their text: {bad}"
