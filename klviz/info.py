@@ -491,6 +491,11 @@ def binary_entropy(p: ArrayLike, *, base: Any = None, validate: bool = True) -> 
     return _scale(h, base)
 
 
+def _check_no_nan(x: Any, name: str, torch_: bool) -> None:
+    if np.isnan(_detached_numpy(x, torch_)).any():
+        raise ValueError(f"{name} contains NaN; check the encoder's outputs before computing the KL")
+
+
 def _check_positive(x: Any, name: str, torch_: bool) -> None:
     a = _detached_numpy(x, torch_)
     if np.isnan(a).any() or (a <= 0).any():
@@ -521,6 +526,8 @@ def gaussian_kl(
     Chapter 4, KL divergence (``ch-kl``); the VAE in Chapter 5 (``ch-kl-practice``).
     """
     (m1, s1, m2, s2), torch_ = common(mu1, sigma1, mu2, sigma2)
+    _check_no_nan(m1, "mu1", torch_)
+    _check_no_nan(m2, "mu2", torch_)
     _check_positive(s1, "sigma1", torch_)
     _check_positive(s2, "sigma2", torch_)
     try:
@@ -565,9 +572,8 @@ def vae_kl(mu: ArrayLike, logvar: ArrayLike, *, axis: int | None = -1) -> Any:
             f"mu with shape {tuple(m.shape)} and logvar with shape {tuple(lv.shape)} "
             f"do not broadcast"
         ) from None
-    a = _detached_numpy(lv, torch_)
-    if np.isnan(a).any():
-        raise ValueError("logvar contains NaN")
+    _check_no_nan(m, "mu", torch_)
+    _check_no_nan(lv, "logvar", torch_)
     em1 = lv.expm1() if torch_ else np.expm1(lv)
     terms = 0.5 * (m * m + em1 - lv)
     if axis is None:

@@ -468,3 +468,17 @@ class TestValidation:
         good = torch.tensor([0.4, 0.6], requires_grad=True)
         info.entropy(good).backward()
         assert good.grad is not None
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_gaussian_and_vae_kl_reject_nan_means(backend):
+    nan = np.array([0.0, np.nan])
+    arr = torch.from_numpy(nan) if backend == "torch" else nan
+    with pytest.raises(ValueError, match=r"^mu1 contains NaN"):
+        info.gaussian_kl(arr, 1.0)
+    with pytest.raises(ValueError, match=r"^mu2 contains NaN"):
+        info.gaussian_kl(0.0, 1.0, arr, 1.0)
+    with pytest.raises(ValueError, match=r"^mu contains NaN"):
+        info.vae_kl(arr, arr * 0)
+    with pytest.raises(ValueError, match=r"^logvar contains NaN"):
+        info.vae_kl(np.zeros(2) if backend == "numpy" else torch.zeros(2), arr)
