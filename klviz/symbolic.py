@@ -128,6 +128,15 @@ def _simplify_zero(expr: sp.Expr) -> sp.Expr:
     return sp.simplify(sp.expand_log(num / den, force=True))
 
 
+def _exact_temperature(value: Any, name: str) -> sp.Expr:
+    """A temperature as an exact sympy number (or a given symbol): floats become rationals,
+    because the proofs' differences only cancel to 0 in exact arithmetic."""
+    T = sp.sympify(value) if isinstance(value, sp.Basic) else sp.nsimplify(value, rational=True)
+    if T.is_positive is False or (T.is_number and not T.is_positive):
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return T
+
+
 def kd_kl_gradient(n: int, T: Any = None) -> tuple[list[sp.Expr], list[sp.Expr], list[sp.Expr]]:
     r"""Gradient of the distillation KL with respect to the student logits.
 
@@ -143,12 +152,7 @@ def kd_kl_gradient(n: int, T: Any = None) -> tuple[list[sp.Expr], list[sp.Expr],
     Chapter 5, KL in practice (``ch-kl-practice``).
     """
     _check_n(n)
-    if T is None:
-        T = sp.Symbol("T", positive=True)
-    else:
-        T = sp.nsimplify(T, rational=True)  # exact arithmetic, so differences cancel to 0
-        if T.is_positive is False:
-            raise ValueError(f"T must be positive, got {T}")
+    T = sp.Symbol("T", positive=True) if T is None else _exact_temperature(T, "T")
     t = logits(n, "t")
     s = logits(n, "s")
     lp = log_softmax_expr(t, T)
@@ -219,10 +223,7 @@ def prove_dkl_gradient_equivalence(
     elif temperature is True:
         T = sp.Symbol("T", positive=True)
     else:
-        # floats become exact rationals: cancellation to 0 needs exact arithmetic
-        T = sp.nsimplify(temperature, rational=True)
-        if not (T.is_positive or T.is_Symbol):
-            raise ValueError(f"temperature must be positive, got {temperature!r}")
+        T = _exact_temperature(temperature, "temperature")
     om = logits(n, "o_m")
     on = logits(n, "o_n")
     lsm = log_softmax_expr(om, T)

@@ -93,3 +93,13 @@ def test_notation_forms_agree():
     assert len(lines) == len(MACROS)
     assert r"\newcommand{\KL}[2]{" in lines[0]
     assert macros_cell_source().startswith("$$\n") and macros_cell_source().endswith("\n$$")
+
+
+def test_new_axes_row_makes_or_checks_panels():
+    from klviz.plots.style import new_axes_row
+
+    fig, axes = new_axes_row(ncols=3)
+    assert len(axes) == 3 and all(a.figure is fig for a in axes)
+    assert new_axes_row(axes, ncols=3) == (fig, axes)
+    with pytest.raises(ValueError, match="ax: give 2 axes"):
+        new_axes_row(axes)

@@ -196,3 +196,11 @@ def test_latex():
     p = S.probabilities(2)
     assert "\\log" in S.latex(S.entropy_expr(p))
     assert S.latex([p[0], p[1]]) == "p_{1}, p_{2}"
+
+
+@pytest.mark.parametrize("bad", [0, -1.5])
+def test_non_positive_temperatures_are_rejected(bad):
+    with pytest.raises(ValueError, match="T must be positive"):
+        symbolic.kd_kl_gradient(2, T=bad)
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        symbolic.prove_dkl_gradient_equivalence(2, temperature=bad)

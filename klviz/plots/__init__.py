@@ -5,6 +5,6 @@ One submodule per topic; every public function takes an optional ``ax`` and retu
 :mod:`klviz.widgets` can redraw the same figure with new slider values.
 """
 
-from klviz.plots.style import PALETTE, book_style, new_axes
+from klviz.plots.style import PALETTE, book_style, new_axes, new_axes_row
 
-__all__ = ["PALETTE", "book_style", "new_axes"]
+__all__ = ["PALETTE", "book_style", "new_axes", "new_axes_row"]

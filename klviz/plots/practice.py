@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from klviz import info
-from klviz.plots.style import PALETTE, book_style, new_axes
+from klviz.plots.style import PALETTE, new_axes, new_axes_row
 
 __all__ = [
     "KD_TEACHER_LOGITS",
@@ -177,14 +177,7 @@ def plot_kd_temperature(
     """
     zt, zs = _pair(teacher_logits, student_logits)
     t = _check_temperature(temperature)
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        with book_style():
-            fig, (ax_bar, ax_grad) = plt.subplots(1, 2, figsize=(11.0, 3.9))
-    else:
-        ax_bar, ax_grad = ax
-        fig = ax_bar.figure
+    fig, (ax_bar, ax_grad) = new_axes_row(ax, figsize=(11.0, 3.9))
     p = info.softmax(zt, temperature=t)
     q = info.softmax(zs, temperature=t)
     kl = float(info.kl_divergence(p, q))
@@ -221,14 +214,7 @@ def plot_estimator_comparison(rows: Sequence[Mapping[str, float]], *, ax=None):
     """
     if not rows:
         raise ValueError("rows: give at least one row of gaussian_estimator_table()")
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        with book_style():
-            fig, (ax_std, ax_bias) = plt.subplots(1, 2, figsize=(11.0, 3.8))
-    else:
-        ax_std, ax_bias = ax
-        fig = ax_std.figure
+    fig, (ax_std, ax_bias) = new_axes_row(ax, figsize=(11.0, 3.8))
     kl = np.array([r["true_kl"] for r in rows], dtype=float)
     order = np.argsort(kl)
     kl = kl[order]
@@ -406,14 +392,7 @@ def plot_gkd_fits(
     if not fits:
         raise ValueError("fits: give the fits returned by gkd_fits()")
     x = np.asarray(x, dtype=float)
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        with book_style():
-            fig, (ax_d, ax_p) = plt.subplots(1, 2, figsize=(11.0, 3.9))
-    else:
-        ax_d, ax_p = ax
-        fig = ax_d.figure
+    fig, (ax_d, ax_p) = new_axes_row(ax, figsize=(11.0, 3.9))
     dx = float(x[1] - x[0])
     p = np.exp(np.asarray(log_p, dtype=float))
     p = p / (p.sum() * dx)

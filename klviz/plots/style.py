@@ -57,10 +57,26 @@ def new_axes(ax=None, *, figsize: tuple[float, float] | None = None):
     """Return ``(fig, ax)``: the given axes and its figure, or a fresh pair in the book style."""
     if ax is not None:
         return ax.figure, ax
+    fig, (ax,) = _subplots(1, figsize or _RC["figure.figsize"])
+    return fig, ax
+
+
+def new_axes_row(axes=None, *, ncols: int = 2, figsize: tuple[float, float] = (11.0, 3.9)):
+    """Return ``(fig, axes)`` for a figure of ``ncols`` panels side by side: the given sequence of
+    axes and their figure, or fresh ones in the book style."""
+    if axes is not None:
+        axes = tuple(axes)
+        if len(axes) != ncols:
+            raise ValueError(f"ax: give {ncols} axes (one per panel), got {len(axes)}")
+        return axes[0].figure, axes
+    return _subplots(ncols, figsize)
+
+
+def _subplots(ncols: int, figsize: tuple[float, float]):
     with book_style():
-        fig, ax = plt.subplots(figsize=figsize or _RC["figure.figsize"])
+        fig, axes = plt.subplots(1, ncols, figsize=figsize, squeeze=False)
         # the inline backend may switch interactive mode on during the first figure; leaving
         # rc_context would restore it to off and hide every later figure of a notebook
         interactive = mpl.is_interactive()
     mpl.interactive(interactive)
-    return fig, ax
+    return fig, tuple(axes[0])
