@@ -201,6 +201,6 @@ def test_latex():
 @pytest.mark.parametrize("bad", [0, -1.5])
 def test_non_positive_temperatures_are_rejected(bad):
     with pytest.raises(ValueError, match="T must be positive"):
-        symbolic.kd_kl_gradient(2, T=bad)
+        S.kd_kl_gradient(2, T=bad)
     with pytest.raises(ValueError, match="temperature must be positive"):
-        symbolic.prove_dkl_gradient_equivalence(2, temperature=bad)
+        S.prove_dkl_gradient_equivalence(2, temperature=bad)
