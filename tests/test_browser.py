@@ -335,8 +335,13 @@ def visit(page, url: str, rel: str, root: Path, shots: Path, record) -> dict:
 
 @pytest.fixture(scope="module")
 def report(site):
-    playwright = pytest.importorskip("playwright.sync_api")
     exe = chromium_path()
+    if os.environ.get("CI"):
+        # in CI the browser check must run, never skip: `make test` installs what it needs
+        import playwright.sync_api as playwright  # noqa: F401  (an ImportError fails the test)
+
+        assert exe is not None, "no Chromium in CI: `make browser` should have installed Debian's chromium"
+    playwright = pytest.importorskip("playwright.sync_api")
     if exe is None:
         pytest.skip("no Chromium: run `make browser` (Debian's chromium) or set KLVIZ_CHROMIUM")
     url, root = site
