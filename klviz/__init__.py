@@ -11,7 +11,7 @@ Submodules (each with one job):
 - :mod:`klviz.online` -- kernel-free Plotly figures with sliders for the web book
 - :mod:`klviz.estimators` -- Monte Carlo estimators of KL (k1, k2, k3) and their bias/variance
 - :mod:`klviz.fitting` -- fitting one Gaussian to a mixture by forward or reverse KL
-- :mod:`klviz.experiments` -- the small, seconds-long convergence experiments of chapters 6-7
+- :mod:`klviz.experiments` -- the small, seconds-long convergence experiments of chapters ``ch-dkl`` to ``ch-gkl``
 - :mod:`klviz.distill` -- a teacher -> student distillation trainer and its CLI
 - :mod:`klviz.export` -- student and instructor editions of the notebooks
 - :mod:`klviz.notation` -- the book's LaTeX macros

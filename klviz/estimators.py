@@ -19,7 +19,7 @@ three per-sample estimators are in use (Schulman 2020, *Approximating KL diverge
   :math:`p \approx q`.
 
 The functions take ``log_ratio`` (numpy or torch, any shape) so they work on the log-ratios
-of sampled tokens of a language model as well as on toy distributions.  Chapter 5, KL in
+of sampled tokens of a language model as well as on toy distributions.  Chapter ``ch-kl-practice``, KL in
 deep learning practice (``ch-kl-practice``).
 """
 
@@ -73,7 +73,7 @@ def k1(log_ratio: ArrayLike) -> Any:
     r"""The naive estimator :math:`k_1 = -\log r`; unbiased for :math:`D_{\mathrm{KL}}(p\|q)`.
 
     ``log_ratio`` is :math:`\log r = \log q(x) - \log p(x)` for samples :math:`x \sim p`.
-    Schulman (2020); Chapter 5 (``ch-kl-practice``).
+    Schulman (2020); chapter ``ch-kl-practice``.
     """
     return -_as_log_ratio(log_ratio)
 
@@ -83,7 +83,7 @@ def k2(log_ratio: ArrayLike) -> Any:
 
     Its mean is the :math:`f`-divergence with :math:`f(r) = \tfrac12 \log^2 r`, which matches
     :math:`D_{\mathrm{KL}}(p\|q)` to second order as :math:`q \to p`.
-    Schulman (2020); Chapter 5 (``ch-kl-practice``).
+    Schulman (2020); chapter ``ch-kl-practice``.
     """
     lr = _as_log_ratio(log_ratio)
     return 0.5 * lr * lr
@@ -94,7 +94,7 @@ def k3(log_ratio: ArrayLike) -> Any:
 
     Computed as ``expm1(log r) - log r`` so that it stays accurate (and exactly
     :math:`\ge 0`) when :math:`r \approx 1`; :math:`\log r = -\infty` (``q(x) = 0``) gives
-    :math:`+\infty`, the correct value.  Schulman (2020); Chapter 5 (``ch-kl-practice``).
+    :math:`+\infty`, the correct value.  Schulman (2020); chapter ``ch-kl-practice``.
     """
     lr = _as_log_ratio(log_ratio)
     # expm1(x) - x still cancels for |x| << 1 (relative error ~ 2 eps / |x|); there the
@@ -138,7 +138,7 @@ def kl_estimate(log_ratio: ArrayLike, estimator: str = "k3", *, axis: int | None
     r"""Average of one estimator over samples: :math:`\frac1n \sum_i k(\log r_i)`.
 
     ``axis=None`` averages every element.  ``estimator`` is ``"k1"``, ``"k2"`` or ``"k3"``.
-    Chapter 5 (``ch-kl-practice``).
+    Chapter ``ch-kl-practice``.
     """
     fn = _estimator(estimator)
     vals = fn(log_ratio)
@@ -192,7 +192,7 @@ def estimator_stats(log_ratio: ArrayLike, true_kl: float) -> dict[str, Estimator
 
     ``log_ratio``: 1-D (or any shape, flattened) :math:`\log q(x_i) - \log p(x_i)`,
     :math:`x_i \sim p`.  ``true_kl``: the exact :math:`D_{\mathrm{KL}}(p\|q)` to measure the
-    bias against.  Chapter 5 (``ch-kl-practice``).
+    bias against.  Chapter ``ch-kl-practice``.
     """
     lr = _as_log_ratio(log_ratio)
     lr = lr.detach().cpu().double().numpy() if is_tensor(lr) else lr
@@ -223,7 +223,7 @@ def exact_estimator_moments(p: ArrayLike, q: ArrayLike) -> dict[str, tuple[float
     :math:`\operatorname{Var}[k] = \sum_x p(x)\, k(x)^2 - \mathbb E[k]^2`; no sampling.
     Outcomes with :math:`p(x) = 0` are never drawn and are skipped.  Requires
     :math:`q(x) > 0` wherever :math:`p(x) > 0` (otherwise the KL is infinite).
-    Returns ``{name: (mean, variance)}``.  Chapter 5 (``ch-kl-practice``).
+    Returns ``{name: (mean, variance)}``.  Chapter ``ch-kl-practice``.
     """
     pp = np.asarray(p, dtype=float)
     qq = np.asarray(q, dtype=float)
@@ -252,7 +252,7 @@ def sample_log_ratio_categorical(
 ) -> np.ndarray:
     r"""Draw :math:`x_1..x_n \sim p` (categorical) and return :math:`\log q(x_i) - \log p(x_i)`.
 
-    Chapter 5 (``ch-kl-practice``).
+    Chapter ``ch-kl-practice``.
     """
     pp = np.asarray(p, dtype=float)
     qq = np.asarray(q, dtype=float)
@@ -284,7 +284,7 @@ def sample_log_ratio_gaussian(
     :math:`q = \mathcal N(\mu_{\mathrm{ref}}, \sigma_{\mathrm{ref}}^2)`.
 
     The exact :math:`D_{\mathrm{KL}}(p\|q)` is :func:`klviz.info.gaussian_kl` ``(mu, sigma,
-    ref_mu, ref_sigma)``.  Chapter 5 (``ch-kl-practice``).
+    ref_mu, ref_sigma)``.  Chapter ``ch-kl-practice``.
     """
     for name, s in (("sigma", sigma), ("ref_sigma", ref_sigma)):
         if not (np.isfinite(s) and s > 0):
@@ -308,7 +308,7 @@ def gaussian_estimator_table(
     :math:`q = \mathcal N(0, 1)`, one row per shift :math:`\mu`.
 
     Each row holds ``mu``, ``true_kl`` and, per estimator, ``<k>_rel_bias`` and ``<k>_rel_std``
-    (divided by the true KL) measured on ``n`` samples.  Chapter 5 (``ch-kl-practice``).
+    (divided by the true KL) measured on ``n`` samples.  Chapter ``ch-kl-practice``.
     """
     gen = _rng(rng)
     rows = []
@@ -345,7 +345,7 @@ def per_token_kl(
       :math:`k_1`; many libraries offer :math:`k_3`).
 
     ``mask`` ``(B, N)`` (1 = real token, 0 = padding) zeroes padded positions.  Computed in
-    float32 (or float64 if given).  Chapter 5 (``ch-kl-practice``).
+    float32 (or float64 if given).  Chapter ``ch-kl-practice``.
     """
     import torch
 

@@ -1,4 +1,4 @@
-r"""Small, self-contained experiments of Chapters 6 and 7 (``ch-dkl``, ``ch-gkl``).
+r"""Small, self-contained experiments of chapters ``ch-dkl`` and ``ch-gkl`` (``ch-dkl``, ``ch-gkl``).
 
 Everything here runs in seconds on a laptop CPU and downloads nothing:
 
@@ -54,7 +54,7 @@ def wmse_uncentred(weights: torch.Tensor, diffs: torch.Tensor) -> torch.Tensor:
 
     reduced over the last axis.  Exact in real arithmetic, but it subtracts two numbers of
     size :math:`W^2 \bar d^2` to get one of size :math:`W \sum_j w_j (d_j-\bar d)^2`, so a large
-    common offset in ``diffs`` cancels catastrophically in float32.  Chapter 6 (``ch-dkl``)
+    common offset in ``diffs`` cancels catastrophically in float32.  Chapter ``ch-dkl``
     shows it; the book's loss uses the centred form :func:`klviz.losses.wmse`.
     """
     _check_pair(weights, diffs)
@@ -69,7 +69,7 @@ def wmse_centred(weights: torch.Tensor, diffs: torch.Tensor) -> torch.Tensor:
 
     Free of cancellation, but ``diffs`` computed as ``a - b`` from large float32 logits are
     already rounded; :func:`klviz.losses.wmse` shifts ``a`` and ``b`` by their row maxima before
-    forming the gaps.  Chapter 6 (``ch-dkl``) compares the three.
+    forming the gaps.  Chapter ``ch-dkl`` compares the three.
     """
     _check_pair(weights, diffs)
     total = weights.sum(-1)
@@ -85,7 +85,7 @@ def wmse_appendix_form(weights: torch.Tensor, diffs: torch.Tensor) -> torch.Tens
     It equals :math:`\sum_{j,k} w_j w_k (d_j - d_k)^2` only when :math:`\sum_j w_j = 1`
     (true for :math:`w = s_m`, a probability vector); with powered weights
     :math:`w = s_m^\gamma`, :math:`\gamma \ne 1`, it misses the factor :math:`W = \sum_j w_j` on
-    the first term.  Kept for Chapter 6 (``ch-dkl``) to show the difference.
+    the first term.  Kept for chapter ``ch-dkl`` to show the difference.
     """
     _check_pair(weights, diffs)
     return 2 * (weights * diffs**2).sum(-1) - 2 * (weights * diffs).sum(-1) ** 2
@@ -106,7 +106,7 @@ def wmse_cost(
     :math:`4BC` bytes for the centred form, :math:`4BC^2` for the pairwise one (the
     :math:`B\times C\times C` difference tensor).  Also returns the largest absolute
     difference of the two results, which must be at float32 rounding level.
-    Chapter 6 (``ch-dkl``).
+    Chapter ``ch-dkl``.
     """
     from klviz import losses
 
@@ -162,7 +162,7 @@ class DigitsTask:
 def make_digits_task(
     *, seed: int = 0, hidden: int = 128, teacher_steps: int = 300, test_size: float = 0.25
 ) -> DigitsTask:
-    r"""Build the toy distillation task of Chapter 7 (``ch-gkl``).
+    r"""Build the toy distillation task of chapter ``ch-gkl``.
 
     The data are scikit-learn's bundled 8x8 digits (1797 images, 10 classes, no download),
     standardised with training-set statistics.  The teacher is a one-hidden-layer MLP

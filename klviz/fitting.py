@@ -1,6 +1,6 @@
 r"""Fitting one Gaussian to a bimodal mixture by forward and by reverse KL.
 
-The asymmetry of the KL divergence (Chapter 4, KL divergence) shows best when a family
+The asymmetry of the KL divergence (Chapter ``ch-kl``, KL divergence) shows best when a family
 that is too simple must approximate a target: a single Gaussian :math:`q_\theta` fitted to a
 two-component mixture :math:`p`.
 
@@ -92,7 +92,7 @@ def gaussian_log_density(x, mu, sigma):
 def mixture_log_density(
     x: np.ndarray, *, separation: float = 4.0, weight: float = 0.5, sigma: float = 1.0
 ) -> np.ndarray:
-    r"""Log-density of the symmetric two-component mixture used in Chapter 4.
+    r"""Log-density of the symmetric two-component mixture used in chapter ``ch-kl``.
 
     .. math::
         p(x) = w\,\mathcal N(x; -d/2, \sigma^2) + (1-w)\,\mathcal N(x; d/2, \sigma^2),
@@ -157,7 +157,7 @@ def fit_gaussian(
     :func:`klviz.info.kl_divergence_from_logits`, optimised over :math:`(\mu, \log\sigma)`
     with L-BFGS from each ``(mu, sigma)`` in ``inits`` (default: each quartile of ``p`` and
     its mean, narrow or as wide as ``p``); the lowest end point wins.
-    Chapter 4, KL divergence.
+    Chapter ``ch-kl`` (KL divergence).
     """
     import torch
 
@@ -227,7 +227,7 @@ def fit_mixture(
 ) -> dict[str, GaussianFit]:
     r"""Forward- and reverse-KL Gaussian fits to the mixture of :func:`mixture_log_density`.
 
-    Returns ``{"forward": GaussianFit, "reverse": GaussianFit}``.  Chapter 4, KL divergence.
+    Returns ``{"forward": GaussianFit, "reverse": GaussianFit}``.  Chapter ``ch-kl`` (KL divergence).
     """
     x = default_grid() if x is None else _check_grid(x)
     log_p = mixture_log_density(x, separation=separation, weight=weight, sigma=sigma)

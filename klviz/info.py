@@ -231,7 +231,7 @@ def log_softmax(logits: ArrayLike, *, axis: int = -1, temperature: float = 1.0) 
 
     .. math:: \log \operatorname{softmax}(z/T)_i = z_i/T - \log \sum_j e^{z_j/T}
 
-    Chapter 1, Probability and softmax (``ch-probability``).  float16/bfloat16 tensors give float32.
+    Chapter ``ch-probability`` (Probability and softmax).  float16/bfloat16 tensors give float32.
     """
     _check_temperature(temperature)
     (z,), torch_ = common(logits)
@@ -248,7 +248,7 @@ def softmax(logits: ArrayLike, *, axis: int = -1, temperature: float = 1.0) -> A
     .. math:: \operatorname{softmax}(z/T)_i = \frac{e^{z_i/T}}{\sum_j e^{z_j/T}}
 
     Large :math:`T` flattens the distribution towards uniform, :math:`T \to 0` approaches
-    the one-hot arg-max.  Chapter 1, Probability and softmax (``ch-probability``).
+    the one-hot arg-max.  Chapter ``ch-probability`` (Probability and softmax).
     float16/bfloat16 tensors give float32.
     """
     _check_temperature(temperature)
@@ -268,7 +268,7 @@ def entropy(
 
     .. math:: H(p) = -\sum_i p_i \log p_i, \qquad 0 \log 0 = 0.
 
-    Chapter 2, Entropy (``ch-entropy``).  ``base=2`` gives bits.  See the module
+    Chapter ``ch-entropy`` (Entropy).  ``base=2`` gives bits.  See the module
     docstring for validation.
     """
     (pp,), ax, torch_ = _prepare((p,), ("p",), axis, atol, validate)
@@ -291,7 +291,7 @@ def cross_entropy(
     .. math:: H(p, q) = -\sum_i p_i \log q_i = H(p) + D_{\mathrm{KL}}(p \| q).
 
     Terms with :math:`p_i = 0` contribute 0; the result is :math:`+\infty` (no warning)
-    where some :math:`q_i = 0 < p_i`.  Chapter 3, Cross-entropy (``ch-cross-entropy``).
+    where some :math:`q_i = 0 < p_i`.  Chapter ``ch-cross-entropy`` (Cross-entropy).
     """
     (pp, qq), ax, torch_ = _prepare((p, q), ("p", "q"), axis, atol, validate)
     return _scale(0.0 - _sum(_plogq(pp, qq, torch_), ax, torch_), base)
@@ -312,7 +312,7 @@ def kl_divergence(
 
     Terms with :math:`p_i = 0` contribute 0 (even where :math:`q_i = 0`); the result is
     :math:`+\infty` (no warning is issued) where some :math:`q_i = 0 < p_i`, because ``q``
-    then cannot explain an outcome ``p`` says happens.  Chapter 4, KL divergence (``ch-kl``).
+    then cannot explain an outcome ``p`` says happens.  Chapter ``ch-kl`` (KL divergence).
     """
     (pp, qq), ax, torch_ = _prepare((p, q), ("p", "q"), axis, atol, validate)
     return _scale(_sum(_plogp_over_q(pp, qq, torch_), ax, torch_), base)
@@ -335,7 +335,7 @@ def js_divergence(
 
     so :math:`0 \le D_{\mathrm{JS}} \le \log 2` (1 bit); always finite, since
     :math:`m_i \ge p_i / 2`.  Its square root is a metric (scipy's ``jensenshannon``).
-    Chapter 4, KL divergence (``ch-kl``), symmetric alternatives.
+    Chapter ``ch-kl`` (KL divergence, symmetric alternatives).
     """
     (pp, qq), ax, torch_ = _prepare((p, q), ("p", "q"), axis, atol, validate)
     m = 0.5 * (pp + qq)
@@ -388,7 +388,7 @@ def entropy_from_logits(
     .. math:: H(p) = -\sum_i p_i \log p_i, \qquad \log p = z/T - \operatorname{logsumexp}(z/T).
 
     Finite for logits of :math:`\pm 10^4`; float16/bfloat16 give float32.
-    Chapter 2, Entropy (``ch-entropy``).
+    Chapter ``ch-entropy`` (Entropy).
     """
     (lp,), ax, torch_ = _log_probs((logits,), ("logits",), axis, temperature)
     return _scale(0.0 - _sum(_p_times(lp, lp, torch_), ax, torch_), base)
@@ -406,7 +406,7 @@ def cross_entropy_from_logits(
     :math:`p = \operatorname{softmax}(z_p/T)`, :math:`q = \operatorname{softmax}(z_q/T)`.
 
     Computed in log space; float16/bfloat16 give float32.
-    Chapter 3, Cross-entropy (``ch-cross-entropy``).
+    Chapter ``ch-cross-entropy`` (Cross-entropy).
     """
     (lp, lq), ax, torch_ = _log_probs(
         (p_logits, q_logits), ("p_logits", "q_logits"), axis, temperature
@@ -428,7 +428,7 @@ def kl_divergence_from_logits(
     This is the knowledge-distillation term of Hinton et al. (2015) with ``p`` the teacher
     and ``q`` the student (the KD loss further multiplies by :math:`T^2`, see
     :mod:`klviz.losses`).  Computed in log space; float16/bfloat16 give float32.
-    Chapter 4, KL divergence (``ch-kl``), and Chapter 5, KL in practice (``ch-kl-practice``).
+    Chapter ``ch-kl`` (KL divergence, and chapter ``ch-kl-practice``, KL in practice).
     """
     (lp, lq), ax, torch_ = _log_probs(
         (p_logits, q_logits), ("p_logits", "q_logits"), axis, temperature
@@ -451,7 +451,7 @@ def js_divergence_from_logits(
 
     .. math:: \log m = \operatorname{logaddexp}(\log p, \log q) - \log 2.
 
-    Float16/bfloat16 give float32.  Chapter 4, KL divergence (``ch-kl``), symmetric alternatives.
+    Float16/bfloat16 give float32.  Chapter ``ch-kl`` (KL divergence, symmetric alternatives).
     """
     (lp, lq), ax, torch_ = _log_probs(
         (p_logits, q_logits), ("p_logits", "q_logits"), axis, temperature
@@ -475,7 +475,7 @@ def binary_entropy(p: ArrayLike, *, base: Any = None, validate: bool = True) -> 
     .. math:: h(p) = -p \log p - (1 - p) \log (1 - p), \qquad h(0) = h(1) = 0,
 
     maximal at :math:`p = 1/2` where :math:`h = \log 2` (1 bit).
-    Chapter 2, Entropy (``ch-entropy``).
+    Chapter ``ch-entropy`` (Entropy).
     With ``validate=True`` entries outside [0, 1] (or NaN) raise ValueError.
     """
     (pp,), torch_ = common(p)
@@ -523,7 +523,7 @@ def gaussian_kl(
     ``sigma1``/``sigma2`` are standard deviations and must be > 0.  With ``axis`` given,
     the elementwise values are summed over that axis: the KL between diagonal Gaussians
     (independent coordinates).
-    Chapter 4, KL divergence (``ch-kl``); the VAE in Chapter 5 (``ch-kl-practice``).
+    Chapter ``ch-kl`` (KL divergence; the VAE in chapter ``ch-kl-practice``).
     """
     (m1, s1, m2, s2), torch_ = common(mu1, sigma1, mu2, sigma2)
     _check_no_nan(m1, "mu1", torch_)
@@ -561,7 +561,7 @@ def vae_kl(mu: ArrayLike, logvar: ArrayLike, *, axis: int | None = -1) -> Any:
     Summed over ``axis`` (the latent dimension, last by default); ``axis=None`` returns the
     per-coordinate terms.  ``expm1`` keeps :math:`e^{\ell} - 1 - \ell` accurate near
     :math:`\ell = 0`.  Equals :func:`gaussian_kl` ``(mu, exp(logvar / 2), axis=axis)``.
-    Chapter 5, KL in practice (``ch-kl-practice``), Gaussians and the VAE
+    Chapter ``ch-kl-practice``, KL in practice, Gaussians and the VAE
     (Kingma & Welling 2014, Appendix B).
     """
     (m, lv), torch_ = common(mu, logvar)

@@ -64,7 +64,7 @@ def softmax_expr(z: Sequence[sp.Expr], T: Any = None) -> list[sp.Expr]:
     r"""Softmax with optional temperature :math:`T`:
     :math:`\operatorname{softmax}(z/T)_i = e^{z_i/T} / \sum_j e^{z_j/T}`.
 
-    Chapter 1, Probability and softmax (``ch-probability``).
+    Chapter ``ch-probability`` (Probability and softmax).
     """
     scaled = [zi if T is None else zi / T for zi in z]
     den = sum(sp.exp(zi) for zi in scaled)
@@ -86,24 +86,24 @@ def _pairs(p: Sequence[Any], q: Sequence[Any]) -> list[tuple[Any, Any]]:
 
 
 def entropy_expr(p: Sequence[sp.Expr]) -> sp.Expr:
-    r""":math:`H(p) = -\sum_i p_i \log p_i`.  Chapter 2, Entropy (``ch-entropy``)."""
+    r""":math:`H(p) = -\sum_i p_i \log p_i`.  Chapter ``ch-entropy`` (Entropy)."""
     return -sum(pi * sp.log(pi) for pi in p)
 
 
 def cross_entropy_expr(p: Sequence[sp.Expr], q: Sequence[sp.Expr]) -> sp.Expr:
-    r""":math:`H(p, q) = -\sum_i p_i \log q_i`.  Chapter 3, Cross-entropy (``ch-cross-entropy``)."""
+    r""":math:`H(p, q) = -\sum_i p_i \log q_i`.  Chapter ``ch-cross-entropy`` (Cross-entropy)."""
     return -sum(pi * sp.log(qi) for pi, qi in _pairs(p, q))
 
 
 def kl_expr(p: Sequence[sp.Expr], q: Sequence[sp.Expr]) -> sp.Expr:
     r""":math:`D_{\mathrm{KL}}(p\|q) = \sum_i p_i \log(p_i / q_i)`.
-    Chapter 4, KL divergence (``ch-kl``)."""
+    Chapter ``ch-kl`` (KL divergence)."""
     return sum(pi * sp.log(pi / qi) for pi, qi in _pairs(p, q))
 
 
 def js_expr(p: Sequence[sp.Expr], q: Sequence[sp.Expr]) -> sp.Expr:
     r""":math:`D_{\mathrm{JS}}(p\|q) = \tfrac12 D_{\mathrm{KL}}(p\|m) + \tfrac12 D_{\mathrm{KL}}(q\|m)`,
-    :math:`m = (p+q)/2`.  Chapter 4, KL divergence (``ch-kl``)."""
+    :math:`m = (p+q)/2`.  Chapter ``ch-kl`` (KL divergence)."""
     m = [(pi + qi) / 2 for pi, qi in _pairs(p, q)]
     return sp.Rational(1, 2) * kl_expr(p, m) + sp.Rational(1, 2) * kl_expr(q, m)
 
@@ -149,7 +149,7 @@ def kd_kl_gradient(n: int, T: Any = None) -> tuple[list[sp.Expr], list[sp.Expr],
     this gives at high temperature).  ``T`` defaults to a positive symbol ``T``.
 
     Returns ``(gradient, closed_form, differences)``; every difference is 0.
-    Chapter 5, KL in practice (``ch-kl-practice``).
+    Chapter ``ch-kl-practice`` (KL in practice).
     """
     _check_n(n)
     T = sp.Symbol("T", positive=True) if T is None else _exact_temperature(T, "T")
@@ -215,7 +215,7 @@ def prove_dkl_gradient_equivalence(
     the gradients (``grad_kl_student``, ``grad_dkl_student``, ``grad_kl_teacher``,
     ``grad_dkl_teacher``), the symbols ``o_m``, ``o_n``, the losses ``kl``, ``dkl`` and
     ``holds`` (bool).
-    Chapter 6, Decoupled KL (``ch-dkl``).
+    Chapter ``ch-dkl`` (Decoupled KL).
     """
     _check_n(n, minimum=2)
     if temperature is None:
@@ -321,7 +321,7 @@ def max_entropy_lagrange(n: int) -> dict[str, Any]:
     Returns a dict: ``p`` (symbols), ``lam``, ``lagrangian``, ``equations`` (stationarity
     and constraint), ``solution`` (``{p_i: 1/n, lam: 1 - log n}``), ``p_star`` (list of
     values), ``entropy`` (``log n``) and ``hessian_diagonal`` (:math:`-1/p_i < 0`: a maximum).
-    Chapter 2, Entropy (``ch-entropy``).
+    Chapter ``ch-entropy`` (Entropy).
     """
     _check_n(n)
     p = probabilities(n)
@@ -351,7 +351,7 @@ def max_entropy_lagrange(n: int) -> dict[str, Any]:
 
 def binary_entropy_expr(p: Any = None) -> sp.Expr:
     r"""Binary entropy :math:`h(p) = -p\log p - (1-p)\log(1-p)` in the symbol ``p``
-    (a fresh symbol on (0, 1) if not given).  Chapter 2, Entropy (``ch-entropy``)."""
+    (a fresh symbol on (0, 1) if not given).  Chapter ``ch-entropy`` (Entropy)."""
     if p is None:
         p = sp.Symbol("p", positive=True)
     return -p * sp.log(p) - (1 - p) * sp.log(1 - p)
@@ -364,7 +364,7 @@ def binary_entropy_maximum() -> dict[str, Any]:
         \qquad \arg\max h = \tfrac12,\; \max h = \log 2 .
 
     Returns a dict with ``p``, ``h``, ``derivative``, ``second_derivative``, ``argmax``,
-    ``maximum``.  Chapter 2, Entropy (``ch-entropy``).
+    ``maximum``.  Chapter ``ch-entropy`` (Entropy).
     """
     p = sp.Symbol("p", positive=True)
     h = binary_entropy_expr(p)
@@ -398,7 +398,7 @@ def gaussian_kl_expr() -> sp.Expr:
     The log-ratio is a quadratic in :math:`x`, so the integral reduces to Gaussian moments;
     sympy does it exactly.  Returns the simplified result in the symbols of
     :func:`gaussian_symbols`.  Compare with :func:`gaussian_kl_closed_form`.
-    Chapter 4, KL divergence (``ch-kl``); the VAE case in Chapter 5 (``ch-kl-practice``).
+    Chapter ``ch-kl`` (KL divergence; the VAE case in chapter ``ch-kl-practice``).
     """
     mu1, s1, mu2, s2 = gaussian_symbols()
     x = sp.Symbol("x", real=True)
@@ -421,7 +421,7 @@ def gaussian_kl_expr() -> sp.Expr:
 def gaussian_kl_closed_form() -> sp.Expr:
     r"""The textbook formula
     :math:`\log\frac{\sigma_2}{\sigma_1} + \frac{\sigma_1^2 + (\mu_1-\mu_2)^2}{2\sigma_2^2} - \frac12`
-    in the symbols of :func:`gaussian_symbols`.  Chapter 4, KL divergence (``ch-kl``)."""
+    in the symbols of :func:`gaussian_symbols`.  Chapter ``ch-kl`` (KL divergence)."""
     mu1, s1, mu2, s2 = gaussian_symbols()
     return sp.log(s2 / s1) + (s1**2 + (mu1 - mu2) ** 2) / (2 * s2**2) - sp.Rational(1, 2)
 
@@ -435,7 +435,7 @@ def vae_kl_expr(
 
     .. math:: \tfrac12 \sum_{j=1}^d \big(\mu_j^2 + e^{\ell_j} - 1 - \ell_j\big).
 
-    Symbols default to ``mu_1..mu_d`` and ``l_1..l_d`` (real).  Chapter 5, KL in practice.
+    Symbols default to ``mu_1..mu_d`` and ``l_1..l_d`` (real).  Chapter ``ch-kl-practice`` (KL in practice).
     """
     _check_n(d, "d")
     mu = list(mu) if mu is not None else list(sp.symbols(f"mu_1:{d + 1}", real=True))
@@ -468,7 +468,7 @@ def bce_gradient() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     .. math:: \frac{d}{dz}\Big(-\big[y\log\sigma(z) + (1-y)\log(1-\sigma(z))\big]\Big) = \sigma(z) - y.
 
     Returns ``(gradient (simplified), sigma(z) - y, difference)``; the difference is 0.
-    Chapter 3, Cross-entropy (``ch-cross-entropy``).
+    Chapter ``ch-cross-entropy`` (Cross-entropy).
     """
     z = sp.Symbol("z", real=True)
     y = sp.Symbol("y", real=True)
@@ -495,7 +495,7 @@ def wmse_identity(n: int) -> dict[str, Any]:
     Returns a dict with ``w``, ``d``, ``lhs``, ``rhs``, ``difference`` (0), ``expanded_form``,
     ``expanded_difference`` (0), ``appendix_form``, ``appendix_difference`` (the nonzero
     :math:`2(W-1)\sum w d^2` in general) and ``appendix_difference_normalised`` (0 after
-    substituting :math:`w_n = 1 - \sum_{j<n} w_j`).  Chapter 6, Decoupled KL (``ch-dkl``).
+    substituting :math:`w_n = 1 - \sum_{j<n} w_j`).  Chapter ``ch-dkl`` (Decoupled KL).
     """
     _check_n(n, minimum=2)
     w = list(sp.symbols(f"w_1:{n + 1}", positive=True))

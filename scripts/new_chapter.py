@@ -1,6 +1,6 @@
 """Create a chapter notebook with the two cells every chapter starts with.
 
-    python scripts/new_chapter.py notebooks/05_kl_in_practice.ipynb "KL divergence in deep learning practice"
+    python scripts/new_chapter.py notebooks/06_kl_in_practice.ipynb "KL divergence in deep learning practice"
 
 Cell 1 (markdown, hidden in the book): the notation macros for plain Jupyter/Colab.
 Cell 2 (code, hidden in the book): install klviz when it is missing (as on Colab), seed, style.

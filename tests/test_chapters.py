@@ -49,7 +49,7 @@ def test_chapter_has_gated_exercises_with_solutions(nb):
 def test_chapter_derives_with_sympy_and_draws_figures(nb):
     cs = cells(nb)
     code = text(cs, "code")
-    if "distillation_lab" not in nb.name:  # the lab trains models; its derivations are chapters 5-7's
+    if "distillation_lab" not in nb.name:  # the lab trains models; its derivations are chapters ``ch-kl-practice`` to ``ch-gkl``'s
         assert re.search(r"\bsympy\b|\bsp\.|symbolic", code), f"{nb.name}: at least one sympy derivation"
     figures = [c for c in cs if c["cell_type"] == "code" and "figure" in c["metadata"].get("mystnb", {})]
     assert figures, f"{nb.name}: at least one figure with a caption (mystnb.figure metadata)"

@@ -1,4 +1,4 @@
-"""Figures, explorers and online slider of Chapter 3 (Cross-entropy)."""
+"""Figures, explorers and online slider of chapter ``ch-cross-entropy`` (Cross-entropy)."""
 
 from __future__ import annotations
 

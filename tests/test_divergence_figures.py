@@ -1,4 +1,4 @@
-"""Figures, explorer and online slider of Chapter 4 (KL divergence)."""
+"""Figures, explorer and online slider of chapter ``ch-kl`` (KL divergence)."""
 
 from __future__ import annotations
 

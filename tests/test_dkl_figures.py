@@ -1,4 +1,4 @@
-"""Chapter 6 (ch-dkl): figures, explorer and online slider, checked against independent computations."""
+"""Chapter ``ch-dkl`` (ch-dkl): figures, explorer and online slider, checked against independent computations."""
 
 from __future__ import annotations
 

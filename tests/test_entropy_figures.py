@@ -1,4 +1,4 @@
-"""Figures, explorers and online sliders of Chapter 2 (Entropy)."""
+"""Figures, explorers and online sliders of chapter ``ch-entropy`` (Entropy)."""
 
 from __future__ import annotations
 

@@ -229,7 +229,7 @@ def test_student_edition_of_chapter_1_executes():
 
     path = ROOT / "notebooks" / "01_probability_softmax.ipynb"
     if not path.exists():
-        pytest.skip("chapter 1 is not written yet")
+        pytest.skip("chapter ``ch-probability`` is not written yet")
     student = student_notebook(nbformat.read(path, as_version=4), name=path.name)
     NotebookClient(
         student, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}

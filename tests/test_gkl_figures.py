@@ -1,4 +1,4 @@
-"""Chapter 7 (ch-gkl): student-gradient figure, convergence plot, explorer and online slider."""
+"""Chapter ``ch-gkl`` (ch-gkl): student-gradient figure, convergence plot, explorer and online slider."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figures of chapter 8: the seed explorer and the kernel-free seed slider."""
+"""Figures of chapter ``ch-lab``: the seed explorer and the kernel-free seed slider."""
 
 from __future__ import annotations
 

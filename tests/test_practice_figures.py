@@ -1,4 +1,4 @@
-"""Figures, explorer and online slider of Chapter 5 (KL divergence in deep learning practice)."""
+"""Figures, explorer and online slider of chapter ``ch-kl-practice`` (KL divergence in deep learning practice)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figures, explorer and online slider of Chapter 1 (Probability and the softmax)."""
+"""Figures, explorer and online slider of chapter ``ch-probability`` (Probability and the softmax)."""
 
 from __future__ import annotations
 

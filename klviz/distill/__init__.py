@@ -6,7 +6,7 @@
 - :mod:`klviz.distill.compare` -- one teacher, a student per loss and seed, paired statistics
 - :mod:`klviz.distill.cli` -- ``python -m klviz.distill {teacher,student,compare}``
 
-Chapter 8 (the distillation lab) uses it on MNIST-1D; the CLI's GPU recipe on CIFAR-100.
+Chapter ``ch-lab`` (the distillation lab) uses it on MNIST-1D; the CLI's GPU recipe on CIFAR-100.
 """
 
 from klviz.distill.checkpoint import CheckpointError, load_checkpoint, save_checkpoint

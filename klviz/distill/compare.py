@@ -3,7 +3,7 @@
 Every student of seed ``s`` starts from the same weights and sees the same batches whatever its
 loss, so the comparison is *paired*: the difference between two losses at one seed is free of
 the initialisation and data-order noise they share, and its spread over seeds is the noise left.
-Chapter 8 (the distillation lab) uses :func:`run_comparison` and :func:`paired_differences`.
+Chapter ``ch-lab`` (the distillation lab) uses :func:`run_comparison` and :func:`paired_differences`.
 """
 
 from __future__ import annotations

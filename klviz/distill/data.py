@@ -10,7 +10,7 @@ Nothing here downloads unless asked to:
   {cite}`krizhevsky2009learning`, read with :mod:`pickle` and numpy (no torchvision). Readers who
   are online can pass ``download=True`` (CLI ``--download``) to fetch the archive with urllib.
 
-Chapter 8 (the distillation lab) uses ``mnist1d``; the GPU recipe uses ``cifar100``.
+Chapter ``ch-lab`` (the distillation lab) uses ``mnist1d``; the GPU recipe uses ``cifar100``.
 """
 
 from __future__ import annotations

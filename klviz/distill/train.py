@@ -21,7 +21,7 @@ The student objective is
 
 with :math:`\\ell` a loss from :data:`klviz.losses.LOSSES` and :math:`\\lambda(t)` rising linearly
 from 0 to 1 over ``warmup_epochs`` (per optimisation step), as DKD {cite}`zhao2022decoupled` does.
-Chapter 8 (the distillation lab) runs it on MNIST-1D; the CLI runs it on CIFAR-100.
+Chapter ``ch-lab`` (the distillation lab) runs it on MNIST-1D; the CLI runs it on CIFAR-100.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class ConfigError(ValueError):
 class TrainConfig:
     """Settings of a teacher run (and the shared part of a student run).
 
-    Defaults train the MNIST-1D CNN teacher of chapter 8 in well under a minute on a CPU.
+    Defaults train the MNIST-1D CNN teacher of chapter ``ch-lab`` in well under a minute on a CPU.
     """
 
     run_dir: str = "runs/teacher"

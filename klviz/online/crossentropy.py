@@ -1,4 +1,4 @@
-"""Kernel-free slider of Chapter 3, Cross-entropy: the loss under label smoothing."""
+"""Kernel-free slider of chapter ``ch-cross-entropy``, Cross-entropy: the loss under label smoothing."""
 
 from __future__ import annotations
 

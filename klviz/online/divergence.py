@@ -1,4 +1,4 @@
-"""Kernel-free slider of Chapter 4, KL divergence: forward vs reverse KL fits to a mixture."""
+"""Kernel-free slider of chapter ``ch-kl``, KL divergence: forward vs reverse KL fits to a mixture."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Kernel-free slider figure of Chapter 6, The DKL decomposition (``ch-dkl``)."""
+"""Kernel-free slider figure of chapter ``ch-dkl``, The DKL decomposition."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-r"""Kernel-free slider figures for Chapter 2, *Entropy*."""
+r"""Kernel-free slider figures for chapter ``ch-entropy``, *Entropy*."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def entropy_temperature_slider(
     a slider that moves a point along it; a dashed line marks the maximum :math:`\log C`.
 
     Frames use :func:`klviz.info.entropy_from_logits`, as the static figure
-    (:func:`klviz.plots.entropy.plot_entropy_vs_temperature`).  Chapter 2, Entropy.
+    (:func:`klviz.plots.entropy.plot_entropy_vs_temperature`).  Chapter ``ch-entropy`` (Entropy).
     """
     z = _as_logits(logits)
     if any(t <= 0 for t in temperatures):
@@ -60,7 +60,7 @@ def entropy_temperature_slider(
 def binary_entropy_slider(values: Sequence[float] | None = None, *, base=2):
     r"""Plotly binary entropy curve :math:`h(p)` with a slider moving the point :math:`(p, h(p))`.
 
-    Frames use :func:`klviz.info.binary_entropy`.  Chapter 2, Entropy.
+    Frames use :func:`klviz.info.binary_entropy`.  Chapter ``ch-entropy`` (Entropy).
     """
     ps = [round(v, 2) for v in np.linspace(0.0, 1.0, 21)] if values is None else list(values)
     grid = np.linspace(0.0, 1.0, 201)

@@ -1,4 +1,4 @@
-"""Kernel-free slider figure of Chapter 7, IKL and GKL (``ch-gkl``)."""
+"""Kernel-free slider figure of chapter ``ch-gkl``, IKL and GKL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Kernel-free slider figure for Chapter 8, *Distillation lab* (label ``ch-lab``)."""
+"""Kernel-free slider figure for chapter ``ch-lab``, *Distillation lab* (label ``ch-lab``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-r"""Kernel-free slider figure for Chapter 5, *KL divergence in deep learning practice*."""
+r"""Kernel-free slider figure for chapter ``ch-kl-practice``, *KL divergence in deep learning practice*."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def kd_temperature_slider(
 
     Each frame is computed with :func:`klviz.info.softmax` and
     :func:`klviz.plots.practice.kd_gradient`, as the static figure
-    (:func:`klviz.plots.practice.plot_kd_temperature`).  Chapter 5, Knowledge distillation.
+    (:func:`klviz.plots.practice.plot_kd_temperature`).  Chapter ``ch-kl-practice`` (Knowledge distillation).
     """
     zt, zs = _pair(teacher_logits, student_logits)
     ts = [float(t) for t in temperatures]

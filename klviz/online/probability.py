@@ -1,4 +1,4 @@
-r"""Kernel-free slider figures for Chapter 1, *Probability and the softmax*."""
+r"""Kernel-free slider figures for chapter ``ch-probability``, *Probability and the softmax*."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def softmax_temperature_slider(
 
     Each frame is computed with :func:`klviz.info.softmax`, as the static figure
     (:func:`klviz.plots.probability.plot_softmax_temperature`); a dashed line marks the
-    uniform :math:`1/C`.  Chapter 1, Softmax and temperature.
+    uniform :math:`1/C`.  Chapter ``ch-probability`` (Softmax and temperature).
     """
     z = _as_logits(logits)
     classes = list(range(z.size))

@@ -1,4 +1,4 @@
-r"""Figures of Chapter 3, Cross-entropy: the classification loss, label smoothing, the
+r"""Figures of chapter ``ch-cross-entropy``, Cross-entropy: the classification loss, label smoothing, the
 binary cross-entropy and its gradient, and the memory the logits take at LLM vocabularies."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def smoothed_target(label: int, *, epsilon: float, num_classes: int) -> np.ndarr
 
     .. math:: p^{\varepsilon} = (1-\varepsilon)\, e_y + \varepsilon / C .
 
-    Chapter 3, Cross-entropy (label smoothing).
+    Chapter ``ch-cross-entropy``, Cross-entropy (label smoothing).
     """
     _check_smoothing(epsilon, num_classes)
     if not 0 <= label < num_classes:
@@ -70,7 +70,7 @@ def ce_smoothing_figure(epsilon: float = 0.1, num_classes: int = 10, *, ax=None)
     r"""Cross-entropy loss against the predicted probability of the true class, without
     label smoothing (:math:`-\log q_y`) and with smoothing :math:`\varepsilon`; the marker is
     the minimum, :math:`q_y^\star = 1-\varepsilon+\varepsilon/C`, at height
-    :math:`H(p^\varepsilon)`.  Chapter 3, Cross-entropy."""
+    :math:`H(p^\varepsilon)`.  Chapter ``ch-cross-entropy`` (Cross-entropy)."""
     _check_smoothing(epsilon, num_classes)
     fig, ax = new_axes(ax)
     q = np.linspace(1e-3, 1.0 - 1e-6, 600)
@@ -95,7 +95,7 @@ def bce_figure(*, z_max: float = 6.0, ax=None):
     r"""Binary cross-entropy from a logit, :math:`\ell(z, y) = -y\log\sigma(z) -
     (1-y)\log(1-\sigma(z))`, for :math:`y=1` and :math:`y=0`, with its derivative
     :math:`\sigma(z) - y` (dashed).  Computed stably with ``logaddexp``.
-    Chapter 3, Cross-entropy (binary case)."""
+    Chapter ``ch-cross-entropy``, Cross-entropy (binary case)."""
     if not z_max > 0:
         raise ValueError(f"z_max must be > 0, got {z_max!r}")
     fig, ax = new_axes(ax)
@@ -138,7 +138,7 @@ def logits_memory_figure(
     r"""Memory of the logits :math:`B \times n \times V` against the vocabulary size
     :math:`V` in FP32 and FP16 (decimal GB, :math:`10^9` bytes), with BERT-base's
     30,522 and GPT-2's 50,257 tokens marked and a memory budget as a horizontal line.
-    Chapter 3, Cross-entropy (large vocabularies)."""
+    Chapter ``ch-cross-entropy``, Cross-entropy (large vocabularies)."""
     fig, ax = new_axes(ax)
     vocab = np.geomspace(1_000, 300_000, 200)
     per_token = batch * seq_len

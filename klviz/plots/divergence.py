@@ -1,4 +1,4 @@
-r"""Figures of Chapter 4, KL divergence: forward vs reverse KL fits of one Gaussian to a
+r"""Figures of chapter ``ch-kl``, KL divergence: forward vs reverse KL fits of one Gaussian to a
 bimodal mixture, the blow-up of KL as :math:`q \to 0`, and KL / JS / Wasserstein between
 shifted distributions."""
 
@@ -26,7 +26,7 @@ def mode_fit_figure(separation: float = 6.0, weight: float = 0.5, *, sigma: floa
     r"""A bimodal mixture :math:`p` (filled) with the Gaussian that minimises the forward KL
     :math:`D_{\mathrm{KL}}(p\|q)` (mode covering) and the one that minimises the reverse KL
     :math:`D_{\mathrm{KL}}(q\|p)` (mode seeking), fitted by :func:`klviz.fitting.fit_mixture`.
-    Chapter 4, KL divergence."""
+    Chapter ``ch-kl`` (KL divergence)."""
     fig, ax = new_axes(ax)
     x = default_grid()
     fits = fit_mixture(separation, weight, sigma=sigma, x=x)
@@ -78,7 +78,7 @@ def kl_blowup_curves(eps: np.ndarray, p_rare: float = 0.2) -> dict[str, np.ndarr
 def kl_blowup_figure(p_rare: float = 0.2, *, ax=None):
     r"""What happens as the model's probability :math:`\varepsilon` of an outcome that has
     true probability ``p_rare`` goes to 0: forward KL grows without bound, the reverse KL
-    and JS stay bounded.  Log-scaled :math:`\varepsilon` axis.  Chapter 4, KL divergence."""
+    and JS stay bounded.  Log-scaled :math:`\varepsilon` axis.  Chapter ``ch-kl`` (KL divergence)."""
     fig, ax = new_axes(ax)
     eps = np.geomspace(1e-12, 0.5, 300)
     c = kl_blowup_curves(eps, p_rare)
@@ -127,7 +127,7 @@ def shift_divergence_figure(max_shift: float = 3.0, *, ax=None):
     r"""JS and Wasserstein-1 between :math:`U[0,1]` and :math:`U[s, s+1]` against the shift
     :math:`s`; the KL is :math:`+\infty` for every :math:`s > 0`.  JS saturates at
     :math:`\log 2` once the supports are disjoint, so its gradient in :math:`s` is zero there;
-    Wasserstein keeps growing linearly (Arjovsky et al. 2017).  Chapter 4, KL divergence."""
+    Wasserstein keeps growing linearly (Arjovsky et al. 2017).  Chapter ``ch-kl`` (KL divergence)."""
     if not max_shift > 0:
         raise ValueError(f"max_shift must be > 0, got {max_shift!r}")
     fig, ax = new_axes(ax)

@@ -1,4 +1,4 @@
-r"""Figures of Chapter 6, The DKL decomposition (``ch-dkl``).
+r"""Figures of chapter ``ch-dkl``, The DKL decomposition.
 
 The decomposition of :math:`D_{\mathrm{KL}}(s_m\|s_n)` into a weighted MSE over pairwise
 logit differences (which carries the gradient with respect to :math:`o_m`) and a
@@ -25,7 +25,7 @@ __all__ = [
     "plot_cancellation",
 ]
 
-#: The running example of Chapter 6: six classes, a confident teacher ``o_m`` and a
+#: The running example of chapter ``ch-dkl``: six classes, a confident teacher ``o_m`` and a
 #: student ``o_n`` that ranks classes 0 and 1 the wrong way round.
 DEFAULT_TEACHER_LOGITS: tuple[float, ...] = (4.0, 2.5, 1.0, 0.0, -1.0, -2.0)
 DEFAULT_STUDENT_LOGITS: tuple[float, ...] = (1.5, 2.8, 0.5, 1.2, -0.5, -1.5)
@@ -49,7 +49,7 @@ def kl_gradient_components(
         \frac{\partial\, T^2 D_{\mathrm{KL}}}{\partial o_n} = T\,(s_n - s_m).
 
     The first is what the wMSE term of DKL carries, the second what the soft-label
-    cross-entropy carries (Cui et al., 2023, Theorem 1; Chapter 6, ``ch-dkl``).  Computed by
+    cross-entropy carries (Cui et al., 2023, Theorem 1; chapter ``ch-dkl``, ``ch-dkl``).  Computed by
     torch autograd through :func:`klviz.info.kl_divergence_from_logits` in float64, so it is
     an independent check of the closed forms above.  ``scale_by_t2=False`` drops the
     :math:`T^2` of Hinton et al. (2015).  Returns ``(grad_teacher, grad_student)`` as numpy.
@@ -83,7 +83,7 @@ def plot_dkl_gradients(
     Blue bars: :math:`\partial (T^2 D_{\mathrm{KL}})/\partial o_m`, the part the weighted MSE
     of DKL reproduces; orange bars: :math:`\partial (T^2 D_{\mathrm{KL}})/\partial o_n`, the part
     the soft-label cross-entropy reproduces; black markers: the teacher probabilities
-    :math:`s_m` (the wMSE weights are :math:`w_{jk} = s_m^j s_m^k`).  Chapter 6 (``ch-dkl``).
+    :math:`s_m` (the wMSE weights are :math:`w_{jk} = s_m^j s_m^k`).  Chapter ``ch-dkl``.
     """
     g_m, g_n = kl_gradient_components(teacher_logits, student_logits, temperature=temperature)
     s_m = info.softmax(np.asarray(teacher_logits, dtype=float), temperature=temperature)
@@ -114,7 +114,7 @@ def plot_wmse_cost(
     ax=None,
 ):
     r"""Log-log plot of a cost (seconds or bytes) of the O(C) centred wMSE against the O(C^2)
-    brute-force pairwise form, as the number of classes ``C`` grows.  Chapter 6 (``ch-dkl``)."""
+    brute-force pairwise form, as the number of classes ``C`` grows.  Chapter ``ch-dkl``."""
     sizes = np.asarray(sizes, dtype=float)
     fast = np.asarray(fast, dtype=float)
     brute = np.asarray(brute, dtype=float)
@@ -140,7 +140,7 @@ def plot_cancellation(
     r"""Relative error (against a float64 reference) of float32 wMSE formulas as a constant
     offset is added to the logit differences; ``errors`` maps a formula's name to its errors.
     Zero errors are drawn at the float32 machine epsilon so they stay on the log axis.
-    Chapter 6 (``ch-dkl``)."""
+    Chapter ``ch-dkl``."""
     offsets = np.asarray(offsets, dtype=float)
     fig, ax = new_axes(ax)
     floor = float(np.finfo(np.float32).eps)

@@ -1,4 +1,4 @@
-r"""Figures for Chapter 2, *Entropy* (label ``ch-entropy``).
+r"""Figures for chapter ``ch-entropy``, *Entropy* (label ``ch-entropy``).
 
 - :func:`plot_binary_entropy` -- the binary entropy curve :math:`h(p)` with a point at one ``p``.
 - :func:`plot_entropy_vs_temperature` -- entropy of :math:`\operatorname{softmax}(z/T)` against
@@ -39,7 +39,7 @@ def plot_binary_entropy(p: float | None = 0.9, *, base=2, ax=None):
 
     With ``p`` given, a point marks :math:`(p, h(p))` and its mirror image :math:`1-p`
     (same entropy).  The maximum, :math:`\log 2` (1 bit), is at :math:`p = 1/2`.
-    Chapter 2, Entropy.
+    Chapter ``ch-entropy`` (Entropy).
     """
     fig, ax = new_axes(ax)
     grid = np.linspace(0.0, 1.0, 401)
@@ -76,7 +76,7 @@ def plot_entropy_vs_temperature(
 
     The entropy rises from 0 (one-hot, :math:`T \to 0`) to :math:`\log C` (uniform,
     :math:`T \to \infty`); ``temperature`` marks one point on the curve.  Computed in log space
-    with :func:`klviz.info.entropy_from_logits`.  Chapter 2, Entropy.
+    with :func:`klviz.info.entropy_from_logits`.  Chapter ``ch-entropy`` (Entropy).
     """
     z = _as_logits(logits)
     ts = np.geomspace(0.05, 50.0, 300) if temperatures is None else np.asarray(temperatures, dtype=float)
@@ -109,7 +109,7 @@ def plot_prediction_entropy(
 ):
     r"""Grouped bars of several predicted distributions, each legend entry giving :math:`H(p)`.
 
-    ``probs`` has one row per prediction.  Chapter 2, Entropy of a model's prediction.
+    ``probs`` has one row per prediction.  Chapter ``ch-entropy`` (Entropy of a model's prediction).
     """
     p = np.asarray(probs, dtype=float)
     if p.ndim != 2:

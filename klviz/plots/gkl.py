@@ -1,4 +1,4 @@
-r"""Figures of Chapter 7, IKL and GKL (``ch-gkl``).
+r"""Figures of chapter ``ch-gkl``, IKL and GKL.
 
 What each change of Cui et al. (2023; 2025) does to the student's gradient in knowledge
 distillation (teacher detached): breaking the asymmetry of DKL, the smoother weight
@@ -52,7 +52,7 @@ def student_gradients(
     - ``"GKL, class weights"``: ``gamma=gamma`` with the class-mean row ``class_mean`` of
       label ``target`` as the weights (before the power).
 
-    Chapter 7 (``ch-gkl``).
+    Chapter ``ch-gkl``.
     """
     t = torch.tensor([list(teacher_logits)], dtype=torch.float64)
     C = t.shape[-1]
@@ -93,7 +93,7 @@ def plot_student_gradients(
 ):
     r"""Grouped bars of :func:`student_gradients`: one group per class, one bar per loss.
 
-    A negative bar means gradient descent *raises* that student logit.  Chapter 7 (``ch-gkl``).
+    A negative bar means gradient descent *raises* that student logit.  Chapter ``ch-gkl``.
     """
     grads = student_gradients(
         gamma,
@@ -128,7 +128,7 @@ def plot_convergence(
 ):
     r"""Mean over seeds (line) and ± one standard deviation (band) of ``metric`` against the
     training step, one colour per loss; ``results`` as returned by
-    :func:`klviz.experiments.convergence_experiment`.  Chapter 7 (``ch-gkl``)."""
+    :func:`klviz.experiments.convergence_experiment`.  Chapter ``ch-gkl``."""
     fig, ax = new_axes(ax)
     styles = ["-", "--", "-", "-.", ":", "-"]
     for i, (name, r) in enumerate(results.items()):

@@ -1,4 +1,4 @@
-"""Figures of the distillation lab (chapter 8): learning curves and accuracy across seeds."""
+"""Figures of the distillation lab (Chapter ``ch-lab``): learning curves and accuracy across seeds."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-r"""Figures for Chapter 5, *KL divergence in deep learning practice* (label ``ch-kl-practice``).
+r"""Figures for chapter ``ch-kl-practice``, *KL divergence in deep learning practice* (label ``ch-kl-practice``).
 
 - :func:`kd_gradient` / :func:`kd_gradient_norms` -- the closed-form gradient of the
   distillation KL with respect to the student logits, with or without the :math:`T^2` factor.
@@ -42,7 +42,7 @@ __all__ = [
     "plot_gkd_fits",
 ]
 
-#: Teacher logits of the chapter's distillation example: the 10-class logits of Chapter 1.
+#: Teacher logits of the chapter's distillation example: the 10-class logits of chapter ``ch-probability``.
 KD_TEACHER_LOGITS: tuple[float, ...] = (2.1, 0.5, -1.2, 3.4, 0.8, -0.5, 1.1, -2.0, 0.3, 1.8)
 #: A student that agrees on the top class but ranks the others differently.
 KD_STUDENT_LOGITS: tuple[float, ...] = (1.0, 1.2, -0.4, 2.2, -0.3, 0.4, 0.2, -1.0, 0.9, 0.6)
@@ -89,7 +89,7 @@ def kd_gradient(
               \qquad \nabla_{z_s}\, T^2 D_{\mathrm{KL}}(p\|q) = T\,(q - p).
 
     ``t_squared=True`` gives the second (the KD loss of Hinton et al. 2015).  Logits may have a
-    leading batch axis; the classes are the last axis.  Chapter 5 (``ch-kl-practice``).
+    leading batch axis; the classes are the last axis.  Chapter ``ch-kl-practice``.
     """
     t = _check_temperature(temperature)
     zt = np.asarray(teacher_logits, dtype=float)
@@ -110,7 +110,7 @@ def kd_gradient_norms(
     Returns ``{"T", "with_t2", "without_t2", "limit_with_t2", "limit_without_t2"}``; the limits
     are the high-temperature asymptotes :math:`\|\bar z_s - \bar z_t\|/C` and
     :math:`\|\bar z_s - \bar z_t\|/(C T^2)` with :math:`\bar z` the logits minus their mean.
-    Chapter 5 (``ch-kl-practice``).
+    Chapter ``ch-kl-practice``.
     """
     zt, zs = _pair(teacher_logits, student_logits)
     ts = np.asarray(temperatures, dtype=float)
@@ -142,7 +142,7 @@ def plot_gradient_scale(
 
     Without the factor the gradient falls like :math:`1/T^2` at high temperature; with it, it
     levels off at :math:`\|\bar z_s - \bar z_t\|/C` (dashed asymptotes).  ``marker`` draws a
-    vertical line at one temperature.  Chapter 5, Knowledge distillation.
+    vertical line at one temperature.  Chapter ``ch-kl-practice`` (Knowledge distillation).
     """
     g = kd_gradient_norms(teacher_logits, student_logits, temperatures)
     fig, ax = new_axes(ax)
@@ -173,7 +173,7 @@ def plot_kd_temperature(
     Left: bars of the teacher's :math:`p = \operatorname{softmax}(z_t/T)` and the student's
     :math:`q = \operatorname{softmax}(z_s/T)`, with :math:`T^2 D_{\mathrm{KL}}(p\|q)` in the
     title.  Right: :func:`plot_gradient_scale` with a marker at :math:`T`.  ``ax``, if given,
-    is a pair of axes.  Chapter 5, Knowledge distillation.
+    is a pair of axes.  Chapter ``ch-kl-practice`` (Knowledge distillation).
     """
     zt, zs = _pair(teacher_logits, student_logits)
     t = _check_temperature(temperature)
@@ -210,7 +210,7 @@ def plot_estimator_comparison(rows: Sequence[Mapping[str, float]], *, ax=None):
     ``rows`` come from :func:`klviz.estimators.gaussian_estimator_table` (keys ``true_kl``,
     ``k1_rel_std``, ``k1_rel_bias``, ...).  Left: :math:`\mathrm{std}/\mathrm{KL}` of one
     sample's estimate (log-log); right: :math:`\mathrm{bias}/\mathrm{KL}`.  ``ax``, if given,
-    is a pair of axes.  Chapter 5, RLHF's KL penalty.
+    is a pair of axes.  Chapter ``ch-kl-practice`` (RLHF's KL penalty).
     """
     if not rows:
         raise ValueError("rows: give at least one row of gaussian_estimator_table()")
@@ -243,7 +243,7 @@ def plot_estimator_histograms(
     r"""Histograms of the single-sample estimates :math:`k_1, k_2, k_3` with the true KL marked.
 
     :math:`k_1` takes negative values, :math:`k_2` and :math:`k_3` never do; the means of
-    :math:`k_1` and :math:`k_3` sit on the true KL.  Chapter 5, RLHF's KL penalty.
+    :math:`k_1` and :math:`k_3` sit on the true KL.  Chapter ``ch-kl-practice`` (RLHF's KL penalty).
     """
     from klviz.estimators import ESTIMATORS
 
@@ -275,7 +275,7 @@ def plot_vae_kl_cost(
     r"""Time of the closed-form VAE KL term against the latent dimension :math:`d` (log-log),
     with a line of slope 1 (:math:`O(d)`) through the largest measurement.
 
-    Chapter 5, The KL term of a VAE.
+    Chapter ``ch-kl-practice`` (The KL term of a VAE).
     """
     d = np.asarray(dims, dtype=float)
     s = np.asarray(seconds, dtype=float)
@@ -329,7 +329,7 @@ def gkd_fits(
     :math:`D_{\mathrm{KL}}(p\|q)` and the reverse :math:`D_{\mathrm{KL}}(q\|p)`
     (:func:`klviz.fitting.fit_gaussian`); in between, :func:`klviz.losses.js_loss` with that
     :math:`\beta`, optimised over :math:`(\mu, \log\sigma)` with L-BFGS from the forward fit and
-    from each mode, keeping the best.  Returns ``(x, log_p, fits)``.  Chapter 5, GKD.
+    from each mode, keeping the best.  Returns ``(x, log_p, fits)``.  Chapter ``ch-kl-practice`` (GKD).
     """
     import torch
 
@@ -385,7 +385,7 @@ def plot_gkd_fits(
     Right: :math:`\mu(\beta)` and :math:`\sigma(\beta)` of every fit.  Small :math:`\beta`
     behaves like forward KL (a broad student covering both modes), large :math:`\beta` like
     reverse KL (a narrow student on the heavier mode).  ``ax``, if given, is a pair of axes.
-    Chapter 5, GKD.
+    Chapter ``ch-kl-practice`` (GKD).
     """
     from klviz import fitting
 

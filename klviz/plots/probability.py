@@ -1,4 +1,4 @@
-r"""Figures for Chapter 1, *Probability and the softmax* (label ``ch-probability``).
+r"""Figures for chapter ``ch-probability``, *Probability and the softmax* (label ``ch-probability``).
 
 - :func:`plot_pmf` -- a probability mass function with its mean and one standard deviation.
 - :func:`plot_softmax_temperature` -- :math:`\operatorname{softmax}(z/T)` as bars, for one
@@ -55,7 +55,7 @@ def plot_pmf(
     r"""Stem plot of a PMF :math:`p(x)`, with the mean :math:`\mu = \sum_x x\,p(x)` and the band
     :math:`\mu \pm \sigma`, :math:`\sigma^2 = \sum_x (x-\mu)^2 p(x)`.
 
-    Chapter 1, Expectation and variance.
+    Chapter ``ch-probability`` (Expectation and variance).
     """
     x = np.asarray(outcomes, dtype=float)
     p = np.asarray(probs, dtype=float)
@@ -88,7 +88,7 @@ def plot_softmax_temperature(
     r"""Bars of :math:`\operatorname{softmax}(z/T)_k = e^{z_k/T} / \sum_j e^{z_j/T}` for one temperature.
 
     The dashed line marks the uniform distribution :math:`1/C`, the limit :math:`T \to \infty`;
-    the arg-max class is highlighted, the limit of :math:`T \to 0`.  Chapter 1, Softmax and
+    the arg-max class is highlighted, the limit of :math:`T \to 0`.  Chapter ``ch-probability``, Softmax and
     temperature.
     """
     z = _as_logits(logits)
@@ -121,7 +121,7 @@ def plot_softmax_vs_temperature(
 
     As :math:`T \to 0` the arg-max class goes to 1 and the others to 0; as :math:`T \to \infty`
     all curves meet at :math:`1/C`.  ``marker`` draws a vertical line at one temperature.
-    Chapter 1, Softmax and temperature.
+    Chapter ``ch-probability`` (Softmax and temperature).
     """
     z = _as_logits(logits)
     ts = np.geomspace(0.05, 50.0, 300) if temperatures is None else np.asarray(temperatures, dtype=float)

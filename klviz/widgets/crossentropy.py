@@ -1,4 +1,4 @@
-"""Explorer of Chapter 3, Cross-entropy: the loss curve under label smoothing."""
+"""Explorer of chapter ``ch-cross-entropy``, Cross-entropy: the loss curve under label smoothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Explorer of Chapter 4, KL divergence: forward vs reverse KL fits to a bimodal mixture."""
+"""Explorer of chapter ``ch-kl``, KL divergence: forward vs reverse KL fits to a bimodal mixture."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Explorer of Chapter 6, The DKL decomposition (``ch-dkl``)."""
+"""Explorer of chapter ``ch-dkl``, The DKL decomposition."""
 
 from __future__ import annotations
 

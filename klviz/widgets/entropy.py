@@ -1,4 +1,4 @@
-r"""Explorers for Chapter 2, *Entropy* (label ``ch-entropy``)."""
+r"""Explorers for chapter ``ch-entropy``, *Entropy* (label ``ch-entropy``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ __all__ = ["binary_entropy_explorer", "entropy_temperature_explorer"]
 
 def binary_entropy_explorer(*, p: float = 0.9, base=2) -> Explorer:
     r"""A slider for the coin's :math:`p` over :func:`klviz.plots.entropy.plot_binary_entropy`,
-    :math:`h(p) = -p\log p - (1-p)\log(1-p)`.  Chapter 2, Entropy.
+    :math:`h(p) = -p\log p - (1-p)\log(1-p)`.  Chapter ``ch-entropy`` (Entropy).
     """
     import ipywidgets as widgets
 
@@ -28,7 +28,7 @@ def entropy_temperature_explorer(
 ) -> Explorer:
     r"""A temperature slider over :func:`klviz.plots.entropy.plot_entropy_vs_temperature`:
     :math:`H(\operatorname{softmax}(z/T))` with the point at the chosen :math:`T`.
-    Chapter 2, Entropy.
+    Chapter ``ch-entropy`` (Entropy).
     """
     import ipywidgets as widgets
 

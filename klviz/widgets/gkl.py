@@ -1,4 +1,4 @@
-"""Explorer of Chapter 7, IKL and GKL (``ch-gkl``)."""
+"""Explorer of chapter ``ch-gkl``, IKL and GKL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Explorer for Chapter 8, *Distillation lab* (label ``ch-lab``)."""
+"""Explorer for chapter ``ch-lab``, *Distillation lab* (label ``ch-lab``)."""
 
 from __future__ import annotations
 

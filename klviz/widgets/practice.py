@@ -1,4 +1,4 @@
-r"""Explorers for Chapter 5, *KL divergence in deep learning practice* (label ``ch-kl-practice``)."""
+r"""Explorers for chapter ``ch-kl-practice``, *KL divergence in deep learning practice* (label ``ch-kl-practice``)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def kd_temperature_explorer(
     and the student's :math:`\operatorname{softmax}(z/T)` and the size of the distillation
     gradient, :math:`\|T(q-p)\|` with the :math:`T^2` factor and :math:`\|(q-p)/T\|` without.
 
-    Chapter 5, Knowledge distillation.
+    Chapter ``ch-kl-practice`` (Knowledge distillation).
     """
     import ipywidgets as widgets
 

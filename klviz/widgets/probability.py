@@ -1,4 +1,4 @@
-r"""Explorers for Chapter 1, *Probability and the softmax* (label ``ch-probability``)."""
+r"""Explorers for chapter ``ch-probability``, *Probability and the softmax* (label ``ch-probability``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def softmax_temperature_explorer(
     r"""A temperature slider over :func:`klviz.plots.probability.plot_softmax_temperature`:
     the bars of :math:`\operatorname{softmax}(z/T)` for the given logits.
 
-    Chapter 1, Softmax and temperature.
+    Chapter ``ch-probability`` (Softmax and temperature).
     """
     import ipywidgets as widgets
 
