@@ -44,3 +44,40 @@ def built_book() -> Path:
         pytest.fail(f"the book build failed (exit {proc.returncode}, {elapsed:.0f} s); log: {log}\n{tail}")
     print(f"\nbook built in {elapsed:.0f} s")
     return ROOT / "_build" / "html"
+
+
+# --------------------------------------------------------------- losses (tests/losses/)
+@pytest.fixture
+def torch_seed() -> None:
+    """Seed torch's global generator (tests that draw with torch.randn)."""
+    import torch
+
+    torch.manual_seed(0)
+
+
+@pytest.fixture
+def logit_pair():
+    """``logit_pair(*shape, dtype=float64, scale=2.0, grad=True)``: random student and teacher logits."""
+    import torch
+
+    def pair(*shape, dtype=torch.float64, scale=2.0, grad=True):
+        s = (scale * torch.randn(*shape, dtype=dtype)).requires_grad_(grad)
+        t = (scale * torch.randn(*shape, dtype=dtype)).requires_grad_(grad)
+        return s, t
+
+    return pair
+
+
+@pytest.fixture
+def call_loss():
+    """``call_loss(name, s, t, y, **kw)``: a registered loss, given ``y`` as its target when it
+    needs one (or takes one and ``class_stats`` is passed), as the registry says."""
+    from klviz.losses import get_spec
+
+    def call(name, s, t, y, **kw):
+        spec = get_spec(name)
+        if spec.needs_target or (spec.accepts_target and "class_stats" in kw):
+            return spec.fn(s, t, y, **kw)
+        return spec.fn(s, t, **kw)
+
+    return call
