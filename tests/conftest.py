@@ -1,4 +1,5 @@
-"""Shared fixtures: the built book (built once per test session, warnings as errors)."""
+"""Shared fixtures: the Agg backend and closed figures for every test; the built book (built once
+per test session, warnings as errors)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+import matplotlib
 import pytest
+
+# no display in tests: draw off-screen (before any test module imports pyplot)
+matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,6 +49,15 @@ def built_book() -> Path:
         pytest.fail(f"the book build failed (exit {proc.returncode}, {elapsed:.0f} s); log: {log}\n{tail}")
     print(f"\nbook built in {elapsed:.0f} s")
     return ROOT / "_build" / "html"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close every pyplot figure a test opened (figures hold memory and warn past 20)."""
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
 
 
 # --------------------------------------------------------------- losses (tests/losses/)
