@@ -3,6 +3,7 @@
 The measures in :mod:`klviz.info` accept numpy arrays, torch tensors, Python lists and
 scalars.  These helpers decide which library computes, convert the other arguments to
 match, and give one spelling for the few operations whose numpy and torch names differ.
+Argument checks (axis, logarithm base, temperature) live in :mod:`klviz._checks`.
 
 torch is imported lazily (only when a tensor is actually passed), so ``import klviz.info``
 stays cheap for numpy-only users.
@@ -10,7 +11,6 @@ stays cheap for numpy-only users.
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import Any
 
@@ -20,9 +20,6 @@ __all__ = [
     "is_tensor",
     "as_float",
     "common",
-    "normalize_axis",
-    "check_finite_number",
-    "log_base",
     "LOW_PRECISION",
 ]
 
@@ -97,56 +94,3 @@ def common(*xs: Any) -> tuple[list[Any], bool]:
         else:
             out.append(torch.as_tensor(np.asarray(x, dtype=np.float64), dtype=dtype, device=device))
     return out, True
-
-
-def normalize_axis(axis: Any, ndim: int, name: str) -> int:
-    """Return ``axis`` as a non-negative int, or raise a ValueError naming ``name``."""
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise ValueError(f"axis must be an int, got {axis!r}")
-    if ndim == 0:
-        raise ValueError(
-            f"{name} is a scalar (0 dimensions); pass a vector of probabilities/logits "
-            f"with at least one dimension"
-        )
-    if not -ndim <= axis < ndim:
-        raise ValueError(
-            f"axis={axis} is out of range for {name} with {ndim} dimension(s); "
-            f"use an axis in [{-ndim}, {ndim - 1}]"
-        )
-    return int(axis) % ndim
-
-
-def check_finite_number(value: Any, name: str, *, positive: bool = True) -> float:
-    """Check that ``value`` is a finite (positive) real number and return it as float."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be a real number, got {value!r}") from err
-    if not math.isfinite(v) or (positive and v <= 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return v
-
-
-def log_base(base: Any) -> float:
-    """Natural log of ``base`` (the divisor that turns nats into the requested unit).
-
-    ``None`` or ``"e"`` -> nats (1.0); ``2`` -> bits (ln 2); ``10`` -> hartleys (ln 10);
-    any positive number other than 1.  Anything else raises ValueError.
-    """
-    if base is None or (isinstance(base, str) and base == "e"):
-        return 1.0
-    if isinstance(base, str) or isinstance(base, bool):
-        raise ValueError(
-            f'base must be None or "e" (nats), 2 (bits), or another positive number '
-            f"other than 1, got {base!r}"
-        )
-    try:
-        b = float(base)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"base must be a positive number other than 1, got {base!r}") from err
-    if not math.isfinite(b) or b <= 0 or b == 1:
-        raise ValueError(
-            f'base must be None or "e" (nats), 2 (bits), or another positive number '
-            f"other than 1, got {base!r}"
-        )
-    return math.log(b)

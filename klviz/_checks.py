@@ -8,8 +8,8 @@
 
 Each check returns the cleaned value (``float``/``int``/``str``) so a caller writes
 ``t = checks.positive(temperature, "temperature")`` once, at the top of the function.
-The checks are cheap Python: they never touch array data, so they cost nothing on the hot
-path of a loss (array contents are checked by the functions that own them, e.g.
+The scalar checks are cheap Python: they never touch array data (only :func:`vector` does),
+so they cost nothing on the hot path of a loss (array contents are checked by the functions that own them, e.g.
 :func:`klviz.info.entropy` for probability vectors).
 """
 
@@ -19,6 +19,8 @@ import math
 import numbers
 from collections.abc import Iterable
 from typing import Any
+
+import numpy as np
 
 __all__ = [
     "ConfigError",
@@ -32,6 +34,9 @@ __all__ = [
     "positive_int",
     "choice",
     "tensor",
+    "vector",
+    "axis",
+    "log_base",
 ]
 
 
@@ -39,14 +44,33 @@ class ConfigError(ValueError):
     """A bad setting of a trainer or a CLI flag (a ``ValueError``, so callers may catch either)."""
 
 
+def _dtype_kind(value: Any) -> str:
+    """``"f"``/``"i"`` for a 0-d numpy array or torch tensor of a real float/int dtype, else ``""``."""
+    shape = getattr(value, "shape", None)
+    if shape is None or tuple(shape) != ():
+        return ""
+    # one spelling for both libraries: numpy "float64", "uint8"; torch "torch.bfloat16", "torch.int64"
+    dtype = str(getattr(value, "dtype", "")).removeprefix("torch.")
+    if dtype.startswith(("float", "bfloat")):
+        return "f"
+    return "i" if dtype.startswith(("int", "uint")) else ""
+
+
 def _is_real(value: Any) -> bool:
-    # numpy scalars and 0-d arrays/tensors are accepted through __float__; bool is not a number here
+    # numpy scalars and 0-d arrays/tensors of a real dtype are accepted through __float__; bool
+    # (Python, numpy or torch) is not a number here, nor is a complex, string or object 0-d array
     if isinstance(value, bool):
         return False
     if isinstance(value, numbers.Real):
         return True
-    shape = getattr(value, "shape", None)
-    return shape is not None and tuple(shape) == () and hasattr(value, "__float__")
+    return _dtype_kind(value) != "" and hasattr(value, "__float__")
+
+
+def _is_integral(value: Any) -> bool:
+    # Python and numpy ints, and 0-d integer arrays/tensors; never bool
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, numbers.Integral) or _dtype_kind(value) == "i"
 
 
 def number(value: Any, name: str, *, low: float | None = None, high: float | None = None,
@@ -60,7 +84,11 @@ def number(value: Any, name: str, *, low: float | None = None, high: float | Non
     if not _is_real(value):
         raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})"
                         + (f"; {hint}" if hint else ""))
-    v = float(value)
+    try:
+        # a 0-d tensor gives its value without autograd's warning about a scalar conversion
+        v = float(value.detach() if hasattr(value, "detach") else value)
+    except OverflowError:  # an int too large for a float: it is out of any finite range
+        v = math.inf if value > 0 else -math.inf
     if math.isnan(v) or (math.isinf(v) and not allow_inf):
         raise ValueError(f"{name} must be a finite number, got {value!r}" + (f"; {hint}" if hint else ""))
     bad_low = low is not None and (v <= low if low_open else v < low)
@@ -101,7 +129,7 @@ def fraction(value: Any, name: str, *, open_low: bool = False, open_high: bool =
 def integer(value: Any, name: str, *, low: int | None = None, high: int | None = None,
             hint: str = "") -> int:
     """``value`` as an int (bools and floats are rejected), checked against ``[low, high]``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if not _is_integral(value):
         raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})"
                         + (f"; {hint}" if hint else ""))
     v = int(value)
@@ -142,3 +170,68 @@ def tensor(value: Any, name: str, *, floating: bool = False, dims: Iterable[int]
             raise ValueError(f"{name} must have {' or '.join(map(str, allowed))} dimensions, "
                              f"got shape {tuple(value.shape)}")
     return value
+
+
+def vector(value: Any, name: str, *, min_size: int = 1, increasing: bool = False,
+           positive: bool = False, hint: str = "") -> np.ndarray:
+    """``value`` as a 1-D float64 numpy array of finite numbers with at least ``min_size`` entries.
+
+    ``increasing`` demands strictly increasing entries (a grid), ``positive`` entries > 0 (a
+    grid of temperatures).  Unlike the scalar checks this one reads the data, so it belongs in
+    set-up code (figure data, fitting grids), not on the hot path of a loss.
+    """
+    try:
+        raw = np.asarray(value)
+        # bools, complex numbers and strings are not numbers here, nor is None in an object array
+        if raw.dtype.kind not in "iufO" or (raw.dtype.kind == "O" and not all(map(_is_real, raw.flat))):
+            raise TypeError
+        v = raw.astype(np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a 1-D sequence of numbers, got {type(value).__name__}"
+                        + (f"; {hint}" if hint else "")) from None
+    if v.ndim != 1 or v.size < min_size:
+        raise ValueError(f"{name} must be a 1-D sequence of at least {min_size} numbers, got shape {v.shape}"
+                         + (f"; {hint}" if hint else ""))
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} must hold finite numbers (no NaN or inf)" + (f"; {hint}" if hint else ""))
+    if positive and (v <= 0).any():
+        raise ValueError(f"{name} must hold numbers > 0, got {v.min()!r} among them" + (f"; {hint}" if hint else ""))
+    if increasing and not np.all(np.diff(v) > 0):
+        raise ValueError(f"{name} must be strictly increasing" + (f"; {hint}" if hint else ""))
+    return v
+
+
+def axis(value: Any, ndim: int, *, of: str, name: str = "axis") -> int:
+    """``value`` as an axis of an array ``of`` with ``ndim`` dimensions, in ``[0, ndim)``.
+
+    Negative axes count from the end, as in numpy.  A 0-d array has no axis to reduce, which
+    is a ValueError naming the array ``of``.
+    """
+    if not _is_integral(value):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    ax = int(value)
+    if ndim == 0:
+        raise ValueError(f"{of} is a scalar (0 dimensions); pass a vector of probabilities/logits "
+                         f"with at least one dimension")
+    if not -ndim <= ax < ndim:
+        raise ValueError(f"{name}={ax} is out of range for {of} with {ndim} dimension(s); "
+                         f"use an {name} in [{-ndim}, {ndim - 1}]")
+    return ax % ndim
+
+
+def log_base(value: Any, name: str = "base") -> float:
+    """The natural log of a logarithm's base: the divisor that turns nats into that unit.
+
+    ``None`` or ``"e"`` -> 1.0 (nats); ``2`` -> ln 2 (bits); ``10`` -> ln 10 (hartleys); any
+    finite number > 0 other than 1.  Another string is a ValueError; a bool, a list or
+    another non-number is a TypeError.
+    """
+    hint = 'use None or "e" (nats), 2 (bits), or another number > 0 other than 1'
+    if value is None or (isinstance(value, str) and value == "e"):
+        return 1.0
+    if isinstance(value, str):
+        raise ValueError(f"{name} must be None, \"e\" or a number, got {value!r}; {hint}")
+    b = positive(value, name, hint=hint)
+    if b == 1.0:
+        raise ValueError(f"{name} must not be 1 (log 1 = 0), got {value!r}; {hint}")
+    return math.log(b)
