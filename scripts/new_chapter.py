@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - depends on the reader's machine
 
 import numpy as np
 import torch
-from klviz.plots.style import apply_style
+from klviz.viz import apply_style
 
 apply_style()
 rng = np.random.default_rng(0)

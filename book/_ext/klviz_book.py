@@ -5,7 +5,7 @@
 - The MathJax macros come from :data:`klviz.notation.MACROS`, the same source as the hidden
   macro cell of every notebook.
 - ``KLVIZ_BOOK_BUILD=1`` tells the executed notebooks they run inside the build
-  (:func:`klviz.online.show` then emits HTML that uses the served plotly.js).
+  (:func:`klviz.viz.show` then emits HTML that uses the served plotly.js).
 """
 
 from __future__ import annotations

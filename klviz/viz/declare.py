@@ -22,6 +22,7 @@ figure; calling the spec does the same), :meth:`FigureSpec.explorer` (ipywidgets
 from __future__ import annotations
 
 import math
+import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,13 +62,14 @@ class Param:
     def range(cls, name: str, label: str, *, start: float, stop: float, step: float,
               default: float | None = None, fmt: str = "{:g}") -> Param:
         """Evenly spaced values ``start, start + step, ..., stop`` (``stop`` included)."""
+        # ints given -> an int grid (an IntSlider); floats stay floats even when whole
+        integral = all(isinstance(v, int) and not isinstance(v, bool) for v in (start, step))
         step = checks.positive(step, "step")
         n = checks.number((stop - start) / step, "stop", low=0, hint="give stop >= start")
         count = round(n)
         if not math.isclose(count, n, abs_tol=1e-9):
             raise ValueError(f"stop: ({stop} - {start}) must be a whole number of steps of {step}")
-        integral = all(float(v).is_integer() for v in (start, step))
-        values = tuple(int(start + i * step) if integral else round(start + i * step, _DECIMALS)
+        values = tuple(int(round(start + i * step)) if integral else round(start + i * step, _DECIMALS)
                        for i in range(count + 1))
         return cls(name, label, values, default, fmt)
 
@@ -126,6 +128,8 @@ class FigureSpec:
     figsize: tuple[float, float] | None = None
     #: the parameter of the web slider (a Plotly figure has one slider); default: the first
     online_param: str | None = None
+    #: what the figure shows: its formula, paper and chapter label (the figure's docstring)
+    doc: str = ""
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.params]
@@ -136,6 +140,14 @@ class FigureSpec:
         if self.online_param is not None and self.online_param not in names:
             raise ValueError(f"online_param: {self.online_param!r} is not one of the parameters {names}")
         checks.positive_int(self.panels, "panels")
+        for name in ("title", "xlabel", "ylabel"):
+            templates = getattr(self, name)
+            for template in [templates] if isinstance(templates, str) else (templates or ()):
+                try:
+                    list(string.Formatter().parse(template))
+                except ValueError as err:
+                    raise ValueError(f"{self.id}: {name} {template!r} is not a format template ({err}); "
+                                     "double the braces of LaTeX, e.g. r'$D_{{\\mathrm{{KL}}}}$'") from None
 
     # -- values ---------------------------------------------------------------------------
     def param(self, name: str) -> Param:
@@ -169,7 +181,11 @@ class FigureSpec:
             return None
         if not isinstance(template, str):
             template = tuple(template)[index]
-        return template.format(**fields)
+        try:
+            return template.format(**fields)
+        except KeyError as err:
+            raise ValueError(f"{self.id}: {template!r} quotes {{{err.args[0]}}}, which is neither a value nor an "
+                             f"entry of the data ({sorted(fields)}); double literal braces: {{{{ }}}}") from None
 
     # -- the static figure ----------------------------------------------------------------
     def figure(self, ax=None, **given: Any):
