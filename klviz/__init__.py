@@ -10,9 +10,15 @@ Submodules (each with one job):
 - :mod:`klviz.widgets` -- ipywidgets explorers built on :mod:`klviz.plots`
 - :mod:`klviz.online` -- kernel-free Plotly figures with sliders for the web book
 - :mod:`klviz.estimators` -- Monte Carlo estimators of KL (k1, k2, k3) and their bias/variance
-- :mod:`klviz.fitting` -- fitting one Gaussian to a mixture by forward or reverse KL
-- :mod:`klviz.experiments` -- the small, seconds-long convergence experiments of chapters ``ch-dkl`` to ``ch-gkl``
-- :mod:`klviz.distill` -- a teacher -> student distillation trainer and its CLI
+- :mod:`klviz.fitting` -- fitting one Gaussian to a mixture by forward or reverse KL (and by GKD's generalized JSD)
+- :mod:`klviz.gradients` -- logit gradients of KD, DKL and GKL (closed forms and autograd)
+- :mod:`klviz.smoothing` -- label smoothing: the smoothed target and its cross-entropy
+- :mod:`klviz.memory` -- bytes of the logits tensor at large vocabularies
+- :mod:`klviz.support` -- divergences as the supports of p and q stop overlapping
+- :mod:`klviz.examples` -- the example logits the chapters share, defined once
+- :mod:`klviz.logits` -- coercion and checks of class-score vectors
+- :mod:`klviz.distill` -- a teacher -> student distillation trainer and its CLI; the seconds-long
+  convergence experiment of chapter ``ch-gkl`` (:mod:`klviz.distill.convergence`)
 - :mod:`klviz.export` -- student and instructor editions of the notebooks
 - :mod:`klviz.notation` -- the book's LaTeX macros
 """

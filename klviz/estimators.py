@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from klviz import _checks as checks
 from klviz import info
 from klviz._backend import is_tensor
 
@@ -148,10 +149,7 @@ def kl_estimate(log_ratio: ArrayLike, estimator: str = "k3", *, axis: int | None
 
 
 def _estimator(name: str) -> Callable[[ArrayLike], Any]:
-    try:
-        return ESTIMATORS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"estimator must be one of {sorted(ESTIMATORS)}; got {name!r}") from None
+    return ESTIMATORS[checks.choice(name, "estimator", sorted(ESTIMATORS))]
 
 
 @dataclass(frozen=True)
@@ -199,9 +197,7 @@ def estimator_stats(log_ratio: ArrayLike, true_kl: float) -> dict[str, Estimator
     lr = np.ravel(lr)
     if lr.size < 2:
         raise ValueError(f"log_ratio: give at least 2 samples to measure a spread; got {lr.size}")
-    true_kl = float(true_kl)
-    if not math.isfinite(true_kl) or true_kl < 0:
-        raise ValueError(f"true_kl must be a finite number >= 0; got {true_kl!r}")
+    true_kl = checks.nonnegative(true_kl, "true_kl", hint="the exact KL divergence in nats")
     out = {}
     for name, fn in ESTIMATORS.items():
         v = np.asarray(fn(lr), dtype=float)
@@ -259,16 +255,10 @@ def sample_log_ratio_categorical(
     if pp.ndim != 1 or pp.shape != qq.shape:
         raise ValueError(f"p and q: give two 1-D probability vectors of equal length; got {pp.shape}, {qq.shape}")
     info.kl_divergence(pp, qq)
-    n = _check_n(n)
+    n = checks.positive_int(n, "n", hint="the number of samples")
     x = _rng(rng).choice(pp.size, size=n, p=pp / pp.sum())
     with np.errstate(divide="ignore"):
         return np.log(qq[x]) - np.log(pp[x])
-
-
-def _check_n(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer (number of samples); got {n!r}")
-    return int(n)
 
 
 def sample_log_ratio_gaussian(
@@ -286,10 +276,11 @@ def sample_log_ratio_gaussian(
     The exact :math:`D_{\mathrm{KL}}(p\|q)` is :func:`klviz.info.gaussian_kl` ``(mu, sigma,
     ref_mu, ref_sigma)``.  Chapter ``ch-kl-practice``.
     """
-    for name, s in (("sigma", sigma), ("ref_sigma", ref_sigma)):
-        if not (np.isfinite(s) and s > 0):
-            raise ValueError(f"{name} must be a finite standard deviation > 0; got {s!r}")
-    n = _check_n(n)
+    mu = checks.finite(mu, "mu")
+    ref_mu = checks.finite(ref_mu, "ref_mu")
+    sigma = checks.positive(sigma, "sigma", hint="a standard deviation")
+    ref_sigma = checks.positive(ref_sigma, "ref_sigma", hint="a standard deviation")
+    n = checks.positive_int(n, "n", hint="the number of samples")
     x = _rng(rng).normal(mu, sigma, size=n)
     zp = (x - mu) / sigma
     zq = (x - ref_mu) / ref_sigma
@@ -349,8 +340,9 @@ def per_token_kl(
     """
     import torch
 
-    if not (is_tensor(policy_logits) and is_tensor(ref_logits)):
-        raise TypeError("policy_logits and ref_logits must be torch tensors of shape (B, N, V)")
+    checks.tensor(policy_logits, "policy_logits", what="logits of shape (B, N, V)")
+    checks.tensor(ref_logits, "ref_logits", what="logits of shape (B, N, V)")
+    checks.choice(estimator, "estimator", ("exact", *sorted(ESTIMATORS)))
     if policy_logits.shape != ref_logits.shape or policy_logits.dim() != 3:
         raise ValueError(
             "policy_logits and ref_logits must both have shape (B, N, V); got "

@@ -18,16 +18,22 @@ throughout, so the far tails give finite values).  The two parameters
 :math:`(\mu, \log\sigma)` are optimised with torch's L-BFGS from a few starting points
 and the best end point is kept, because the reverse-KL objective has one local minimum per
 mode.
+
+:func:`gkd_fits` fits the same Gaussian family by the generalized Jensen-Shannon divergence of
+GKD (Agarwal et al. 2024, *On-Policy Distillation of Language Models*), which moves between the
+two directions as :math:`\beta` goes from 0 to 1 (chapter ``ch-kl-practice``).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 
+from klviz import _checks as checks
 from klviz.info import kl_divergence_from_logits
 
 __all__ = [
@@ -39,6 +45,8 @@ __all__ = [
     "grid_kl",
     "fit_gaussian",
     "fit_mixture",
+    "GKDFit",
+    "gkd_fits",
 ]
 
 Direction = Literal["forward", "reverse"]
@@ -62,20 +70,13 @@ class GaussianFit:
 
 def default_grid(n: int = 1601, half_width: float = 20.0) -> np.ndarray:
     """An evenly spaced grid on ``[-half_width, half_width]`` (wide enough that a fit with modes at +-5 is not truncated)."""
-    if int(n) < 3:
-        raise ValueError(f"n must be at least 3 grid points, got {n!r}")
-    if not half_width > 0:
-        raise ValueError(f"half_width must be > 0, got {half_width!r}")
-    return np.linspace(-half_width, half_width, int(n))
+    n = checks.integer(n, "n", low=3, hint="the number of grid points")
+    half_width = checks.positive(half_width, "half_width")
+    return np.linspace(-half_width, half_width, n)
 
 
-def _check_grid(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 1 or x.size < 3:
-        raise ValueError(f"x must be a 1-D grid with at least 3 points, got shape {x.shape}")
-    if not np.all(np.isfinite(x)) or not np.all(np.diff(x) > 0):
-        raise ValueError("x must be finite and strictly increasing (use default_grid())")
-    return x
+def _grid(x: np.ndarray) -> np.ndarray:
+    return checks.vector(x, "x", min_size=3, increasing=True, hint="use default_grid()")
 
 
 def gaussian_log_density(x, mu, sigma):
@@ -83,8 +84,8 @@ def gaussian_log_density(x, mu, sigma):
 
     .. math:: \log q(x) = -\frac{(x-\mu)^2}{2\sigma^2} - \log\sigma - \tfrac12\log 2\pi
     """
-    if isinstance(sigma, (int, float)) and not sigma > 0:
-        raise ValueError(f"sigma must be > 0 (a standard deviation), got {sigma!r}")
+    if isinstance(sigma, (int, float)):
+        checks.positive(sigma, "sigma", hint="a standard deviation")
     lib_log = np.log if isinstance(sigma, (int, float, np.floating, np.ndarray)) else (lambda s: s.log())
     return -0.5 * ((x - mu) / sigma) ** 2 - lib_log(sigma) - _LOG_SQRT_2PI
 
@@ -101,16 +102,12 @@ def mixture_log_density(
     component).  Computed with ``logaddexp`` so the tails stay finite.
     """
     x = np.asarray(x, dtype=np.float64)
-    if not np.isfinite(separation) or separation < 0:
-        raise ValueError(f"separation must be a finite number >= 0, got {separation!r}")
-    if not 0.0 < weight < 1.0:
-        raise ValueError(
-            f"weight must be strictly between 0 and 1 (the left component's share), got {weight!r}"
-        )
-    if not sigma > 0:
-        raise ValueError(f"sigma must be > 0 (a standard deviation), got {sigma!r}")
-    left = math.log(weight) + gaussian_log_density(x, -separation / 2.0, float(sigma))
-    right = math.log1p(-weight) + gaussian_log_density(x, separation / 2.0, float(sigma))
+    separation = checks.nonnegative(separation, "separation", hint="the distance between the two modes")
+    weight = checks.fraction(weight, "weight", open_low=True, open_high=True,
+                             hint="the left component's share, strictly between 0 and 1")
+    sigma = checks.positive(sigma, "sigma", hint="a standard deviation")
+    left = math.log(weight) + gaussian_log_density(x, -separation / 2.0, sigma)
+    right = math.log1p(-weight) + gaussian_log_density(x, separation / 2.0, sigma)
     return np.logaddexp(left, right)
 
 
@@ -127,7 +124,7 @@ def moment_match(x: np.ndarray, log_p: np.ndarray) -> tuple[float, float]:
 
     For a Gaussian family the forward-KL fit matches exactly these two moments.
     """
-    x = _check_grid(x)
+    x = _grid(x)
     p = np.exp(_normalised(np.asarray(log_p, dtype=np.float64)))
     mu = float(np.sum(p * x))
     return mu, float(np.sqrt(np.sum(p * (x - mu) ** 2)))
@@ -137,7 +134,7 @@ def grid_kl(x: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> float:
     r""":math:`D_{\mathrm{KL}}(p\|q) = \sum_i p_i (\log p_i - \log q_i)` with both densities
     normalised over the grid ``x`` (log-densities in, nats out; swap the arguments for the
     reverse direction)."""
-    _check_grid(x)
+    _grid(x)
     return float(kl_divergence_from_logits(np.asarray(log_p, float), np.asarray(log_q, float)))
 
 
@@ -161,9 +158,9 @@ def fit_gaussian(
     """
     import torch
 
-    if direction not in ("forward", "reverse"):
-        raise ValueError(f'direction must be "forward" or "reverse", got {direction!r}')
-    x = _check_grid(x)
+    checks.choice(direction, "direction", ("forward", "reverse"))
+    max_iter = checks.positive_int(max_iter, "max_iter")
+    x = _grid(x)
     log_p = np.asarray(log_p, dtype=np.float64)
     if log_p.shape != x.shape:
         raise ValueError(f"log_p must have the grid's shape {x.shape}, got {log_p.shape}")
@@ -192,8 +189,7 @@ def fit_gaussian(
 
     best: GaussianFit | None = None
     for mu0, s0 in inits:
-        if not s0 > 0:
-            raise ValueError(f"inits: every sigma must be > 0, got {s0!r}")
+        s0 = checks.positive(s0, "inits: every sigma", hint="a standard deviation")
         mu = torch.tensor(float(mu0), dtype=torch.float64, requires_grad=True)
         log_sigma = torch.tensor(math.log(s0), dtype=torch.float64, requires_grad=True)
         opt = torch.optim.LBFGS(
@@ -229,6 +225,81 @@ def fit_mixture(
 
     Returns ``{"forward": GaussianFit, "reverse": GaussianFit}``.  Chapter ``ch-kl`` (KL divergence).
     """
-    x = default_grid() if x is None else _check_grid(x)
+    x = default_grid() if x is None else _grid(x)
     log_p = mixture_log_density(x, separation=separation, weight=weight, sigma=sigma)
     return {d: fit_gaussian(x, log_p, direction=d) for d in ("forward", "reverse")}
+
+
+# --------------------------------------------------------------------------- GKD
+@dataclass(frozen=True)
+class GKDFit:
+    r"""A Gaussian student :math:`\mathcal N(\mu, \sigma^2)` fitted by :func:`gkd_fits` at one :math:`\beta`."""
+
+    beta: float
+    mu: float
+    sigma: float
+    divergence: float
+
+
+def _gkd_objective(log_p, lq, beta: float):
+    """The generalized JSD of GKD on one grid row: teacher log-probs ``log_p``, student ``lq``."""
+    from klviz import losses  # noqa: PLC0415 - losses is heavy and only GKD needs it
+
+    # js_loss takes logits; log-densities are logits of the grid distributions
+    return losses.js_loss(lq[None, :], log_p[None, :], beta=beta)
+
+
+def gkd_fits(
+    betas: Sequence[float] = (0.0, 0.1, 0.5, 0.9, 1.0),
+    *,
+    separation: float = 5.0,
+    weight: float = 0.7,
+    x: np.ndarray | None = None,
+    steps: int = 150,
+) -> tuple[np.ndarray, np.ndarray, list[GKDFit]]:
+    r"""Fit one Gaussian student to a bimodal teacher by the generalized JSD for each :math:`\beta`.
+
+    .. math:: D_{\mathrm{JSD}(\beta)}(p\|q) = \beta\, D_{\mathrm{KL}}(p\|m)
+              + (1-\beta)\, D_{\mathrm{KL}}(q\|m), \qquad m = \beta p + (1-\beta) q
+
+    (Agarwal et al. 2024, GKD).  The teacher is :func:`mixture_log_density` on a grid (weight
+    ``weight`` on the left mode).  At :math:`\beta = 0` and :math:`1` the fit minimises the
+    forward :math:`D_{\mathrm{KL}}(p\|q)` and the reverse :math:`D_{\mathrm{KL}}(q\|p)`
+    (:func:`fit_gaussian`); in between, :func:`klviz.losses.js_loss` with that :math:`\beta`,
+    optimised over :math:`(\mu, \log\sigma)` with L-BFGS from the forward fit and from each
+    mode, keeping the best.  Returns ``(x, log_p, fits)``.  Chapter ``ch-kl-practice`` (GKD).
+    """
+    import torch  # noqa: PLC0415 - torch stays optional for the numpy-only functions
+
+    steps = checks.positive_int(steps, "steps", hint="L-BFGS iterations per start, e.g. 150")
+    betas = [checks.fraction(b, "betas: every beta", hint="0 = forward KL, 1 = reverse KL") for b in betas]
+    x = default_grid(801, 12.0) if x is None else _grid(x)
+    log_p = mixture_log_density(x, separation=separation, weight=weight)
+    xt = torch.as_tensor(x, dtype=torch.float64)
+    lpt = torch.as_tensor(log_p, dtype=torch.float64)
+    fwd = fit_gaussian(x, log_p, direction="forward")
+    fits = []
+    for beta in betas:
+        if beta in (0.0, 1.0):
+            f = fwd if beta == 0.0 else fit_gaussian(x, log_p, direction="reverse")
+            fits.append(GKDFit(beta, f.mu, f.sigma, f.divergence))
+            continue
+        best = None
+        for mu0, s0 in ((fwd.mu, fwd.sigma), (-separation / 2, 1.0), (separation / 2, 1.0)):
+            mu = torch.tensor(float(mu0), dtype=torch.float64, requires_grad=True)
+            ls = torch.tensor(math.log(s0), dtype=torch.float64, requires_grad=True)
+            opt = torch.optim.LBFGS([mu, ls], max_iter=steps, line_search_fn="strong_wolfe")
+
+            def closure(mu=mu, ls=ls, opt=opt, beta=beta):
+                opt.zero_grad()
+                loss = _gkd_objective(lpt, gaussian_log_density(xt, mu, ls.exp()), beta)
+                loss.backward()
+                return loss
+
+            opt.step(closure)
+            with torch.no_grad():
+                val = float(_gkd_objective(lpt, gaussian_log_density(xt, mu, ls.exp()), beta))
+            if math.isfinite(val) and (best is None or val < best.divergence):
+                best = GKDFit(beta, mu.item(), math.exp(ls.item()), val)
+        fits.append(best)
+    return x, log_p, fits

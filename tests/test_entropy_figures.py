@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from scipy.special import softmax as scipy_softmax
 from scipy.stats import entropy as scipy_entropy
 
+from klviz.examples import TEN_CLASS_LOGITS
 from klviz.online.entropy import binary_entropy_slider, entropy_temperature_slider
 from klviz.online.probability import DEFAULT_TEMPERATURES
 from klviz.plots.entropy import (
@@ -23,7 +24,6 @@ from klviz.plots.entropy import (
     plot_prediction_entropy,
     unit_name,
 )
-from klviz.plots.probability import TEN_CLASS_LOGITS
 from klviz.widgets import figure_data
 from klviz.widgets.entropy import binary_entropy_explorer, entropy_temperature_explorer
 

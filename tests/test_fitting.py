@@ -9,10 +9,12 @@ from hypothesis import strategies as st
 from scipy import integrate, optimize, stats
 
 from klviz.fitting import (
+    GKDFit,
     default_grid,
     fit_gaussian,
     fit_mixture,
     gaussian_log_density,
+    gkd_fits,
     grid_kl,
     mixture_log_density,
     moment_match,
@@ -114,3 +116,29 @@ def test_bad_input():
         fit_gaussian(X[::-1], mixture_log_density(X))
     with pytest.raises(ValueError, match="sigma"):
         gaussian_log_density(X, 0.0, -1.0)
+    with pytest.raises(ValueError, match="n"):
+        default_grid(2)
+    with pytest.raises(TypeError, match="n"):
+        default_grid(10.0)
+
+
+# --------------------------------------------------------------------------- GKD (ch-kl-practice)
+@pytest.mark.slow
+def test_gkd_fits_interpolate_between_forward_and_reverse():
+    x, log_p, fits = gkd_fits((0.0, 0.5, 0.9, 1.0), x=np.linspace(-10, 10, 401))
+    assert all(isinstance(f, GKDFit) for f in fits)
+    by_beta = {f.beta: f for f in fits}
+    # forward KL: the student covers both modes (broad), reverse KL: it sits on the heavier left mode
+    assert by_beta[0.0].sigma > 2.0 and by_beta[1.0].sigma < 1.3
+    assert by_beta[1.0].mu == pytest.approx(-2.5, abs=0.2)
+    assert by_beta[0.9].sigma < by_beta[0.5].sigma
+    # the endpoints are the forward and reverse KL fits
+    fwd = fit_gaussian(x, log_p, direction="forward")
+    assert by_beta[0.0].mu == pytest.approx(fwd.mu) and by_beta[0.0].sigma == pytest.approx(fwd.sigma)
+
+
+def test_gkd_fits_bad_input():
+    with pytest.raises(ValueError, match="beta"):
+        gkd_fits((1.5,))
+    with pytest.raises(ValueError, match="steps"):
+        gkd_fits((0.5,), steps=0)

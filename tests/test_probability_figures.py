@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from scipy.special import softmax as scipy_softmax
 
+from klviz.examples import TEN_CLASS_LOGITS
 from klviz.online.probability import DEFAULT_TEMPERATURES, softmax_temperature_slider
 from klviz.plots.probability import (
-    TEN_CLASS_LOGITS,
     plot_pmf,
     plot_softmax_temperature,
     plot_softmax_vs_temperature,

@@ -8,7 +8,7 @@ import numpy as np
 
 from klviz.info import entropy
 from klviz.online.base import slider_figure
-from klviz.plots.crossentropy import smoothed_ce_curve, smoothed_target
+from klviz.smoothing import smoothed_ce_curve, smoothed_target
 
 __all__ = ["smoothing_slider"]
 
@@ -18,7 +18,7 @@ DEFAULT_EPSILONS = tuple(round(0.05 * i, 2) for i in range(11))  # 0, 0.05, ...,
 def smoothing_slider(epsilons: Sequence[float] = DEFAULT_EPSILONS, num_classes: int = 10):
     r"""Plotly figure: cross-entropy against :math:`q_y` without and with label smoothing,
     one slider step per :math:`\varepsilon`, computed with
-    :func:`klviz.plots.crossentropy.smoothed_ce_curve` (the static figure's function)."""
+    :func:`klviz.smoothing.smoothed_ce_curve` (the static figure's function)."""
     q = np.linspace(1e-3, 1.0 - 1e-6, 300)
     hard = smoothed_ce_curve(q, epsilon=0.0, num_classes=num_classes)
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from klviz.online.base import slider_figure
-from klviz.plots.dkl import DEFAULT_STUDENT_LOGITS, DEFAULT_TEACHER_LOGITS, kl_gradient_components
+from klviz.examples import DKL_STUDENT_LOGITS, DKL_TEACHER_LOGITS
+from klviz.gradients import kl_gradient_components
 
 __all__ = ["dkl_gradient_slider", "TEMPERATURES"]
 
@@ -17,13 +18,13 @@ TEMPERATURES: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0)
 def dkl_gradient_slider(
     temperatures: Sequence[float] = TEMPERATURES,
     *,
-    teacher_logits: Sequence[float] = DEFAULT_TEACHER_LOGITS,
-    student_logits: Sequence[float] = DEFAULT_STUDENT_LOGITS,
+    teacher_logits: Sequence[float] = DKL_TEACHER_LOGITS,
+    student_logits: Sequence[float] = DKL_STUDENT_LOGITS,
 ):
     r"""Plotly version of :func:`klviz.plots.dkl.plot_dkl_gradients` with a temperature slider:
     per class, :math:`\partial (T^2 D_{\mathrm{KL}})/\partial o_m` (the wMSE half),
     :math:`\partial (T^2 D_{\mathrm{KL}})/\partial o_n` (the soft-label CE half) and the
-    teacher probabilities, computed by :func:`klviz.plots.dkl.kl_gradient_components`."""
+    teacher probabilities, computed by :func:`klviz.gradients.kl_gradient_components`."""
     from klviz import info
 
     classes = list(range(len(teacher_logits)))

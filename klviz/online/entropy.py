@@ -10,7 +10,8 @@ from klviz import info
 from klviz.online.base import slider_figure
 from klviz.online.probability import DEFAULT_TEMPERATURES
 from klviz.plots.entropy import unit_name
-from klviz.plots.probability import TEN_CLASS_LOGITS, _as_logits
+from klviz.examples import TEN_CLASS_LOGITS
+from klviz.logits import as_logits
 
 __all__ = ["entropy_temperature_slider", "binary_entropy_slider"]
 
@@ -27,7 +28,7 @@ def entropy_temperature_slider(
     Frames use :func:`klviz.info.entropy_from_logits`, as the static figure
     (:func:`klviz.plots.entropy.plot_entropy_vs_temperature`).  Chapter ``ch-entropy`` (Entropy).
     """
-    z = _as_logits(logits)
+    z = as_logits(logits)
     if any(t <= 0 for t in temperatures):
         raise ValueError("temperatures: every value must be > 0")
     unit = unit_name(base)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from klviz.online.base import slider_figure
-from klviz.plots.gkl import student_gradients
+from klviz.gradients import student_gradients
 
 __all__ = ["student_gradient_slider", "GAMMAS"]
 
@@ -14,7 +14,7 @@ GAMMAS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 
 def student_gradient_slider(gammas: Sequence[float] = GAMMAS, *, temperature: float = 4.0):
     r"""Plotly version of :func:`klviz.plots.gkl.plot_student_gradients` with a slider for the
-    weight exponent :math:`\gamma`; frames from :func:`klviz.plots.gkl.student_gradients`."""
+    weight exponent :math:`\gamma`; frames from :func:`klviz.gradients.student_gradients`."""
     def frame(g: float):
         grads = student_gradients(g, temperature=temperature)
         return [

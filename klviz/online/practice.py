@@ -8,7 +8,9 @@ import numpy as np
 
 from klviz import info
 from klviz.online.base import slider_figure
-from klviz.plots.practice import KD_STUDENT_LOGITS, KD_TEACHER_LOGITS, _pair, kd_gradient
+from klviz.examples import KD_STUDENT_LOGITS, TEN_CLASS_LOGITS
+from klviz.gradients import kd_gradient
+from klviz.logits import logit_pair
 
 __all__ = ["DEFAULT_TEMPERATURES", "kd_temperature_slider"]
 
@@ -17,7 +19,7 @@ DEFAULT_TEMPERATURES: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.
 
 
 def kd_temperature_slider(
-    teacher_logits: Sequence[float] = KD_TEACHER_LOGITS,
+    teacher_logits: Sequence[float] = TEN_CLASS_LOGITS,
     student_logits: Sequence[float] = KD_STUDENT_LOGITS,
     temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
 ):
@@ -26,10 +28,10 @@ def kd_temperature_slider(
     :math:`T^2` factor, :math:`T(q - p)`, and without it, :math:`(q - p)/T`, as lines.
 
     Each frame is computed with :func:`klviz.info.softmax` and
-    :func:`klviz.plots.practice.kd_gradient`, as the static figure
+    :func:`klviz.gradients.kd_gradient`, as the static figure
     (:func:`klviz.plots.practice.plot_kd_temperature`).  Chapter ``ch-kl-practice`` (Knowledge distillation).
     """
-    zt, zs = _pair(teacher_logits, student_logits)
+    zt, zs = logit_pair(teacher_logits, student_logits)
     ts = [float(t) for t in temperatures]
     if not ts or any(not np.isfinite(t) or t <= 0 for t in ts):
         raise ValueError("temperatures: give positive, finite values")

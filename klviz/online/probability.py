@@ -8,7 +8,8 @@ import numpy as np
 
 from klviz import info
 from klviz.online.base import slider_figure
-from klviz.plots.probability import TEN_CLASS_LOGITS, _as_logits
+from klviz.examples import TEN_CLASS_LOGITS
+from klviz.logits import as_logits
 
 __all__ = ["DEFAULT_TEMPERATURES", "softmax_temperature_slider"]
 
@@ -26,7 +27,7 @@ def softmax_temperature_slider(
     (:func:`klviz.plots.probability.plot_softmax_temperature`); a dashed line marks the
     uniform :math:`1/C`.  Chapter ``ch-probability`` (Softmax and temperature).
     """
-    z = _as_logits(logits)
+    z = as_logits(logits)
     classes = list(range(z.size))
     if any(t <= 0 for t in temperatures):
         raise ValueError("temperatures: every value must be > 0")

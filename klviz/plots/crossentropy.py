@@ -1,69 +1,22 @@
 r"""Figures of chapter ``ch-cross-entropy``, Cross-entropy: the classification loss, label smoothing, the
-binary cross-entropy and its gradient, and the memory the logits take at LLM vocabularies."""
+binary cross-entropy and its gradient, and the memory the logits take at LLM vocabularies.
+The computation lives in :mod:`klviz.smoothing` and :mod:`klviz.memory`."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from klviz.info import cross_entropy, entropy
+from klviz import _checks as checks
+from klviz.info import entropy
+from klviz.memory import logits_gigabytes
 from klviz.plots.style import PALETTE, new_axes
+from klviz.smoothing import smoothed_ce_curve, smoothed_target
 
 __all__ = [
-    "smoothed_target",
-    "smoothed_ce_curve",
     "ce_smoothing_figure",
     "bce_figure",
-    "logits_bytes",
-    "max_batch",
     "logits_memory_figure",
 ]
-
-
-def _check_smoothing(epsilon: float, num_classes: int) -> None:
-    if isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
-    if not 0.0 <= float(epsilon) <= 1.0:
-        raise ValueError(f"epsilon must lie in [0, 1] (0 = no smoothing), got {epsilon!r}")
-
-
-def smoothed_target(label: int, *, epsilon: float, num_classes: int) -> np.ndarray:
-    r"""The label-smoothed target of Szegedy et al. (2016):
-
-    .. math:: p^{\varepsilon} = (1-\varepsilon)\, e_y + \varepsilon / C .
-
-    Chapter ``ch-cross-entropy``, Cross-entropy (label smoothing).
-    """
-    _check_smoothing(epsilon, num_classes)
-    if not 0 <= label < num_classes:
-        raise ValueError(f"label must be in [0, {num_classes - 1}], got {label!r}")
-    p = np.full(int(num_classes), epsilon / num_classes)
-    p[label] += 1.0 - epsilon
-    return p
-
-
-def smoothed_ce_curve(q_true: np.ndarray, *, epsilon: float, num_classes: int) -> np.ndarray:
-    r"""Cross-entropy :math:`H(p^{\varepsilon}, q)` as a function of :math:`q_y`.
-
-    The prediction puts :math:`q_y` on the true class and spreads :math:`1 - q_y` evenly
-    over the other :math:`C-1` classes, so
-
-    .. math:: H(p^{\varepsilon}, q) = -\big(1-\varepsilon+\tfrac{\varepsilon}{C}\big)\log q_y
-              - \varepsilon\tfrac{C-1}{C}\log\frac{1-q_y}{C-1},
-
-    minimal at :math:`q_y = 1-\varepsilon+\varepsilon/C` where it equals
-    :math:`H(p^{\varepsilon})`.  Computed with :func:`klviz.info.cross_entropy`.
-    """
-    _check_smoothing(epsilon, num_classes)
-    q_true = np.atleast_1d(np.asarray(q_true, dtype=np.float64))
-    if np.any((q_true < 0) | (q_true > 1)):
-        raise ValueError("q_true must hold probabilities in [0, 1]")
-    c = int(num_classes)
-    q = np.empty((q_true.size, c))
-    q[:, 0] = q_true
-    q[:, 1:] = ((1.0 - q_true) / (c - 1))[:, None]
-    return cross_entropy(smoothed_target(0, epsilon=epsilon, num_classes=c), q)
 
 
 def ce_smoothing_figure(epsilon: float = 0.1, num_classes: int = 10, *, ax=None):
@@ -71,7 +24,8 @@ def ce_smoothing_figure(epsilon: float = 0.1, num_classes: int = 10, *, ax=None)
     label smoothing (:math:`-\log q_y`) and with smoothing :math:`\varepsilon`; the marker is
     the minimum, :math:`q_y^\star = 1-\varepsilon+\varepsilon/C`, at height
     :math:`H(p^\varepsilon)`.  Chapter ``ch-cross-entropy`` (Cross-entropy)."""
-    _check_smoothing(epsilon, num_classes)
+    epsilon = checks.fraction(epsilon, "epsilon", hint="0 = no smoothing, e.g. 0.1")
+    num_classes = checks.integer(num_classes, "num_classes", low=2, hint="the number of classes C")
     fig, ax = new_axes(ax)
     q = np.linspace(1e-3, 1.0 - 1e-6, 600)
     ax.plot(q, smoothed_ce_curve(q, epsilon=0.0, num_classes=num_classes), color=PALETTE[0],
@@ -114,24 +68,6 @@ def bce_figure(*, z_max: float = 6.0, ax=None):
     return fig
 
 
-def logits_bytes(batch: int, seq_len: int, vocab: int, bytes_per_element: int = 4) -> int:
-    r"""Bytes of a logits tensor of shape ``(batch, seq_len, vocab)``:
-    :math:`B \cdot n \cdot V \cdot b` (4 bytes in FP32, 2 in FP16/BF16).  Exact integers."""
-    for name, v in (("batch", batch), ("seq_len", seq_len), ("vocab", vocab),
-                    ("bytes_per_element", bytes_per_element)):
-        if isinstance(v, bool) or int(v) != v or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    return int(batch) * int(seq_len) * int(vocab) * int(bytes_per_element)
-
-
-def max_batch(budget_bytes: float, seq_len: int, vocab: int, bytes_per_element: int = 4) -> int:
-    r"""The largest batch whose logits fit in ``budget_bytes``:
-    :math:`\lfloor \text{budget} / (n V b) \rfloor`."""
-    if not budget_bytes > 0:
-        raise ValueError(f"budget_bytes must be > 0, got {budget_bytes!r}")
-    return int(math.floor(budget_bytes / logits_bytes(1, seq_len, vocab, bytes_per_element)))
-
-
 def logits_memory_figure(
     batch: int = 16, seq_len: int = 1024, budget_gb: float = 10.0, *, ax=None
 ):
@@ -141,9 +77,8 @@ def logits_memory_figure(
     Chapter ``ch-cross-entropy``, Cross-entropy (large vocabularies)."""
     fig, ax = new_axes(ax)
     vocab = np.geomspace(1_000, 300_000, 200)
-    per_token = batch * seq_len
     for b, name, color in ((4, "FP32", PALETTE[0]), (2, "FP16 / BF16", PALETTE[1])):
-        ax.plot(vocab, per_token * vocab * b / 1e9, color=color, label=f"{name} logits")
+        ax.plot(vocab, logits_gigabytes(batch, seq_len, vocab, b), color=color, label=f"{name} logits")
     ax.axhline(budget_gb, color="0.3", linestyle=":", label=f"budget {budget_gb:g} GB")
     for v, name in ((30_522, "BERT-base"), (50_257, "GPT-2")):
         ax.axvline(v, color=PALETTE[2], linewidth=1, alpha=0.7)

@@ -9,14 +9,12 @@ import math
 import numpy as np
 
 from klviz.fitting import default_grid, fit_mixture, gaussian_log_density, mixture_log_density
-from klviz.info import js_divergence, kl_divergence
 from klviz.plots.style import PALETTE, new_axes
+from klviz.support import box_shift_divergences, kl_blowup_curves
 
 __all__ = [
     "mode_fit_figure",
-    "kl_blowup_curves",
     "kl_blowup_figure",
-    "box_shift_divergences",
     "shift_divergence_figure",
 ]
 
@@ -52,29 +50,6 @@ def mode_fit_figure(separation: float = 6.0, weight: float = 0.5, *, sigma: floa
     return fig
 
 
-def kl_blowup_curves(eps: np.ndarray, p_rare: float = 0.2) -> dict[str, np.ndarray]:
-    r"""For :math:`p = (a, 1-a)` and :math:`q = (\varepsilon, 1-\varepsilon)`: the forward
-    KL :math:`D_{\mathrm{KL}}(p\|q)` (grows like :math:`a\log(a/\varepsilon) + (1-a)\log(1-a)`,
-    the ``"asymptote"``), the reverse KL
-    :math:`D_{\mathrm{KL}}(q\|p)` (bounded by :math:`-\log(1-a)`) and JS (bounded by
-    :math:`\log 2`), all from :mod:`klviz.info`."""
-    if not 0.0 < p_rare < 1.0:
-        raise ValueError(f"p_rare must be strictly between 0 and 1, got {p_rare!r}")
-    eps = np.asarray(eps, dtype=np.float64)
-    if np.any((eps < 0) | (eps > 1)):
-        raise ValueError("eps must hold probabilities in [0, 1]")
-    p = np.broadcast_to(np.array([p_rare, 1.0 - p_rare]), eps.shape + (2,))
-    q = np.stack([eps, 1.0 - eps], axis=-1)
-    return {
-        "forward": kl_divergence(p, q),
-        "reverse": kl_divergence(q, p),
-        "js": js_divergence(p, q),
-        # the eps -> 0 limit of the forward KL, up to o(1)
-        "asymptote": p_rare * np.log(p_rare / np.where(eps > 0, eps, np.nan))
-        + (1.0 - p_rare) * np.log(1.0 - p_rare),
-    }
-
-
 def kl_blowup_figure(p_rare: float = 0.2, *, ax=None):
     r"""What happens as the model's probability :math:`\varepsilon` of an outcome that has
     true probability ``p_rare`` goes to 0: forward KL grows without bound, the reverse KL
@@ -96,31 +71,6 @@ def kl_blowup_figure(p_rare: float = 0.2, *, ax=None):
     ax.set_title(rf"$p$ = ({p_rare:g}, {1 - p_rare:g}),  $q$ = ($\varepsilon$, 1 $-$ $\varepsilon$)")
     ax.legend(loc="upper right")
     return fig
-
-
-def box_shift_divergences(shifts: np.ndarray, *, n_per_unit: int = 200) -> dict[str, np.ndarray]:
-    r"""KL, JS and Wasserstein-1 between :math:`p = U[0, 1]` and :math:`q = U[s, s+1]`,
-    discretised with ``n_per_unit`` cells per unit length.  KL is :math:`+\infty` for every
-    :math:`s > 0` (some cell has :math:`q = 0 < p`); JS equals :math:`\min(s, 1)\log 2`; the
-    Wasserstein distance (``scipy.stats.wasserstein_distance``) equals :math:`s`."""
-    from scipy.stats import wasserstein_distance
-
-    shifts = np.asarray(shifts, dtype=np.float64)
-    if np.any(shifts < 0):
-        raise ValueError("shifts must be >= 0")
-    steps = np.rint(shifts * n_per_unit).astype(int)
-    size = n_per_unit + int(steps.max(initial=0))
-    centres = (np.arange(size) + 0.5) / n_per_unit
-    p = np.zeros(size)
-    p[:n_per_unit] = 1.0 / n_per_unit
-    out = {"shift": steps / n_per_unit, "kl": [], "js": [], "wasserstein": []}
-    for k in steps:
-        q = np.zeros(size)
-        q[k:k + n_per_unit] = 1.0 / n_per_unit
-        out["kl"].append(float(kl_divergence(p, q)))
-        out["js"].append(float(js_divergence(p, q)))
-        out["wasserstein"].append(wasserstein_distance(centres, centres, p, q))
-    return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 
 
 def shift_divergence_figure(max_shift: float = 3.0, *, ax=None):

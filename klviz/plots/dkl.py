@@ -11,70 +11,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import torch
 
+from klviz import _checks as checks
 from klviz import info
+from klviz.examples import DKL_STUDENT_LOGITS, DKL_TEACHER_LOGITS
+from klviz.gradients import kl_gradient_components
 from klviz.plots.style import PALETTE, new_axes
 
 __all__ = [
-    "DEFAULT_TEACHER_LOGITS",
-    "DEFAULT_STUDENT_LOGITS",
-    "kl_gradient_components",
     "plot_dkl_gradients",
     "plot_wmse_cost",
     "plot_cancellation",
 ]
 
-#: The running example of chapter ``ch-dkl``: six classes, a confident teacher ``o_m`` and a
-#: student ``o_n`` that ranks classes 0 and 1 the wrong way round.
-DEFAULT_TEACHER_LOGITS: tuple[float, ...] = (4.0, 2.5, 1.0, 0.0, -1.0, -2.0)
-DEFAULT_STUDENT_LOGITS: tuple[float, ...] = (1.5, 2.8, 0.5, 1.2, -0.5, -1.5)
-
-
-def kl_gradient_components(
-    teacher_logits: Sequence[float] | np.ndarray,
-    student_logits: Sequence[float] | np.ndarray,
-    *,
-    temperature: float = 1.0,
-    scale_by_t2: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""Gradients of :math:`T^2\,D_{\mathrm{KL}}(s_m\|s_n)` with respect to both logit vectors.
-
-    With :math:`s_m = \operatorname{softmax}(o_m/T)`, :math:`s_n = \operatorname{softmax}(o_n/T)`
-    and :math:`d = (o_m - o_n)/T`,
-
-    .. math::
-        \frac{\partial\, T^2 D_{\mathrm{KL}}}{\partial o_m} = T\, s_m \odot (d - s_m^\top d),
-        \qquad
-        \frac{\partial\, T^2 D_{\mathrm{KL}}}{\partial o_n} = T\,(s_n - s_m).
-
-    The first is what the wMSE term of DKL carries, the second what the soft-label
-    cross-entropy carries (Cui et al., 2023, Theorem 1; chapter ``ch-dkl``, ``ch-dkl``).  Computed by
-    torch autograd through :func:`klviz.info.kl_divergence_from_logits` in float64, so it is
-    an independent check of the closed forms above.  ``scale_by_t2=False`` drops the
-    :math:`T^2` of Hinton et al. (2015).  Returns ``(grad_teacher, grad_student)`` as numpy.
-    """
-    if not np.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be a positive finite number, got {temperature!r}")
-    o_m = torch.tensor(np.asarray(teacher_logits, dtype=float), dtype=torch.float64, requires_grad=True)
-    o_n = torch.tensor(np.asarray(student_logits, dtype=float), dtype=torch.float64, requires_grad=True)
-    if o_m.shape != o_n.shape:
-        raise ValueError(
-            f"teacher_logits and student_logits must have the same shape, got {tuple(o_m.shape)} "
-            f"and {tuple(o_n.shape)}"
-        )
-    kl = info.kl_divergence_from_logits(o_m, o_n, temperature=temperature).sum()
-    if scale_by_t2:
-        kl = kl * temperature**2
-    g_m, g_n = torch.autograd.grad(kl, (o_m, o_n))
-    return g_m.numpy(), g_n.numpy()
-
-
 def plot_dkl_gradients(
     temperature: float = 1.0,
     *,
-    teacher_logits: Sequence[float] = DEFAULT_TEACHER_LOGITS,
-    student_logits: Sequence[float] = DEFAULT_STUDENT_LOGITS,
+    teacher_logits: Sequence[float] = DKL_TEACHER_LOGITS,
+    student_logits: Sequence[float] = DKL_STUDENT_LOGITS,
     ylim: tuple[float, float] | None = (-1.0, 1.0),
     ax=None,
 ):
@@ -83,8 +37,10 @@ def plot_dkl_gradients(
     Blue bars: :math:`\partial (T^2 D_{\mathrm{KL}})/\partial o_m`, the part the weighted MSE
     of DKL reproduces; orange bars: :math:`\partial (T^2 D_{\mathrm{KL}})/\partial o_n`, the part
     the soft-label cross-entropy reproduces; black markers: the teacher probabilities
-    :math:`s_m` (the wMSE weights are :math:`w_{jk} = s_m^j s_m^k`).  Chapter ``ch-dkl``.
+    :math:`s_m` (the wMSE weights are :math:`w_{jk} = s_m^j s_m^k`).  The gradients come from
+    :func:`klviz.gradients.kl_gradient_components`.  Chapter ``ch-dkl``.
     """
+    temperature = checks.temperature(temperature)
     g_m, g_n = kl_gradient_components(teacher_logits, student_logits, temperature=temperature)
     s_m = info.softmax(np.asarray(teacher_logits, dtype=float), temperature=temperature)
     fig, ax = new_axes(ax)

@@ -17,7 +17,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from klviz import info
-from klviz.plots.probability import TEN_CLASS_LOGITS, _as_logits, _check_temperature
+from klviz import _checks as checks
+from klviz.examples import TEN_CLASS_LOGITS
+from klviz.logits import as_logits
 from klviz.plots.style import PALETTE, new_axes
 
 __all__ = ["plot_binary_entropy", "plot_entropy_vs_temperature", "plot_prediction_entropy", "unit_name"]
@@ -78,10 +80,9 @@ def plot_entropy_vs_temperature(
     :math:`T \to \infty`); ``temperature`` marks one point on the curve.  Computed in log space
     with :func:`klviz.info.entropy_from_logits`.  Chapter ``ch-entropy`` (Entropy).
     """
-    z = _as_logits(logits)
-    ts = np.geomspace(0.05, 50.0, 300) if temperatures is None else np.asarray(temperatures, dtype=float)
-    if ts.ndim != 1 or ts.size < 2 or (ts <= 0).any():
-        raise ValueError("temperatures: give a 1-D array of at least 2 positive values")
+    z = as_logits(logits)
+    ts = (np.geomspace(0.05, 50.0, 300) if temperatures is None
+          else checks.vector(temperatures, "temperatures", min_size=2, positive=True))
     h = info.entropy_from_logits(z[None, :] / ts[:, None], base=base)
     unit = unit_name(base)
     hmax = float(info.entropy(np.full(z.size, 1.0 / z.size), base=base))
@@ -89,7 +90,7 @@ def plot_entropy_vs_temperature(
     ax.plot(ts, h, color=PALETTE[0], label=r"$H(\mathrm{softmax}(z/T))$")
     ax.axhline(hmax, color=PALETTE[7], linestyle="--", linewidth=1.0, label=f"log {z.size} = {hmax:.3f} {unit}")
     if temperature is not None:
-        t = _check_temperature(temperature)
+        t = checks.temperature(temperature)
         ht = float(info.entropy_from_logits(z, temperature=t, base=base))
         ax.plot([t], [ht], "o", color=PALETTE[1], markersize=8, label=f"T = {t:g}: H = {ht:.3f} {unit}")
     ax.set_xscale("log")

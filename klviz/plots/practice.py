@@ -1,7 +1,5 @@
 r"""Figures for chapter ``ch-kl-practice``, *KL divergence in deep learning practice* (label ``ch-kl-practice``).
 
-- :func:`kd_gradient` / :func:`kd_gradient_norms` -- the closed-form gradient of the
-  distillation KL with respect to the student logits, with or without the :math:`T^2` factor.
 - :func:`plot_kd_temperature` -- the teacher's and the student's softened distributions at one
   temperature, beside the gradient size against :math:`T` (the chapter's central explorer).
 - :func:`plot_gradient_scale` -- gradient norm against :math:`T`, with and without :math:`T^2`,
@@ -10,128 +8,39 @@ r"""Figures for chapter ``ch-kl-practice``, *KL divergence in deep learning prac
   :math:`k_1, k_2, k_3` (:mod:`klviz.estimators`) against the true KL.
 - :func:`plot_estimator_histograms` -- the distribution of single-sample estimates.
 - :func:`plot_vae_kl_cost` -- time of the VAE KL term against the latent dimension.
-- :func:`gkd_fits` / :func:`plot_gkd_fits` -- a Gaussian student fitted to a bimodal teacher by
-  the generalized JSD of GKD for several :math:`\beta`.
+- :func:`plot_gkd_fits` -- the Gaussian students of :func:`klviz.fitting.gkd_fits`, fitted to a
+  bimodal teacher by the generalized JSD of GKD for several :math:`\beta`.
+
+The computation lives in :mod:`klviz.gradients` and :mod:`klviz.fitting`.
 
 All plot functions take ``ax=None`` and return the :class:`matplotlib.figure.Figure`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+
 import numpy as np
 
+from klviz import _checks as checks
 from klviz import info
+from klviz.examples import KD_STUDENT_LOGITS, TEN_CLASS_LOGITS
+from klviz.fitting import GKDFit
+from klviz.gradients import DEFAULT_KD_TEMPERATURES, kd_gradient, kd_gradient_norms
+from klviz.logits import logit_pair
 from klviz.plots.style import PALETTE, new_axes, new_axes_row
 
 __all__ = [
-    "KD_TEACHER_LOGITS",
-    "KD_STUDENT_LOGITS",
-    "DEFAULT_KD_TEMPERATURES",
-    "kd_gradient",
-    "kd_gradient_norms",
     "plot_kd_temperature",
     "plot_gradient_scale",
     "plot_estimator_comparison",
     "plot_estimator_histograms",
     "plot_vae_kl_cost",
-    "GKDFit",
-    "gkd_fits",
     "plot_gkd_fits",
 ]
 
-#: Teacher logits of the chapter's distillation example: the 10-class logits of chapter ``ch-probability``.
-KD_TEACHER_LOGITS: tuple[float, ...] = (2.1, 0.5, -1.2, 3.4, 0.8, -0.5, 1.1, -2.0, 0.3, 1.8)
-#: A student that agrees on the top class but ranks the others differently.
-KD_STUDENT_LOGITS: tuple[float, ...] = (1.0, 1.2, -0.4, 2.2, -0.3, 0.4, 0.2, -1.0, 0.9, 0.6)
-#: Temperatures of the gradient-size curves (log-spaced, 0.5 to 100).
-DEFAULT_KD_TEMPERATURES: np.ndarray = np.geomspace(0.5, 100.0, 60)
-
-
-def _as_logits(logits: Sequence[float] | np.ndarray, name: str) -> np.ndarray:
-    z = np.asarray(logits, dtype=float)
-    if z.ndim != 1 or z.size < 2:
-        raise ValueError(f"{name}: give a 1-D sequence of at least 2 class scores; got shape {z.shape}")
-    if not np.all(np.isfinite(z)):
-        raise ValueError(f"{name}: every logit must be finite (no NaN or inf)")
-    return z
-
-
-def _check_temperature(temperature: float) -> float:
-    t = float(temperature)
-    if not math.isfinite(t) or t <= 0:
-        raise ValueError(f"temperature must be a finite number > 0; got {temperature!r}")
-    return t
-
-
-def _pair(teacher_logits, student_logits) -> tuple[np.ndarray, np.ndarray]:
-    zt = _as_logits(teacher_logits, "teacher_logits")
-    zs = _as_logits(student_logits, "student_logits")
-    if zt.shape != zs.shape:
-        raise ValueError(f"teacher_logits and student_logits need the same number of classes; got {zt.size} and {zs.size}")
-    return zt, zs
-
-
-def kd_gradient(
-    teacher_logits: Sequence[float] | np.ndarray,
-    student_logits: Sequence[float] | np.ndarray,
-    temperature: float,
-    *,
-    t_squared: bool = True,
-) -> np.ndarray:
-    r"""Gradient of the distillation KL with respect to the student logits :math:`z_s`.
-
-    With :math:`p = \operatorname{softmax}(z_t/T)` and :math:`q = \operatorname{softmax}(z_s/T)`,
-
-    .. math:: \nabla_{z_s} D_{\mathrm{KL}}(p\|q) = \frac{q - p}{T},
-              \qquad \nabla_{z_s}\, T^2 D_{\mathrm{KL}}(p\|q) = T\,(q - p).
-
-    ``t_squared=True`` gives the second (the KD loss of Hinton et al. 2015).  Logits may have a
-    leading batch axis; the classes are the last axis.  Chapter ``ch-kl-practice``.
-    """
-    t = _check_temperature(temperature)
-    zt = np.asarray(teacher_logits, dtype=float)
-    zs = np.asarray(student_logits, dtype=float)
-    if zt.shape != zs.shape:
-        raise ValueError(f"teacher_logits and student_logits need the same shape; got {zt.shape} and {zs.shape}")
-    diff = info.softmax(zs, temperature=t) - info.softmax(zt, temperature=t)
-    return t * diff if t_squared else diff / t
-
-
-def kd_gradient_norms(
-    teacher_logits: Sequence[float] | np.ndarray = KD_TEACHER_LOGITS,
-    student_logits: Sequence[float] | np.ndarray = KD_STUDENT_LOGITS,
-    temperatures: Sequence[float] | np.ndarray = DEFAULT_KD_TEMPERATURES,
-) -> dict[str, np.ndarray]:
-    r"""Euclidean norms of :func:`kd_gradient` at each temperature, with and without :math:`T^2`.
-
-    Returns ``{"T", "with_t2", "without_t2", "limit_with_t2", "limit_without_t2"}``; the limits
-    are the high-temperature asymptotes :math:`\|\bar z_s - \bar z_t\|/C` and
-    :math:`\|\bar z_s - \bar z_t\|/(C T^2)` with :math:`\bar z` the logits minus their mean.
-    Chapter ``ch-kl-practice``.
-    """
-    zt, zs = _pair(teacher_logits, student_logits)
-    ts = np.asarray(temperatures, dtype=float)
-    if ts.ndim != 1 or ts.size < 1 or not np.all(np.isfinite(ts)) or (ts <= 0).any():
-        raise ValueError("temperatures: give a 1-D array of positive, finite values")
-    # softmax over the class axis of the (n_T, C) array of scaled logits
-    diff = info.softmax(zs[None, :] / ts[:, None]) - info.softmax(zt[None, :] / ts[:, None])
-    base = np.linalg.norm(diff, axis=-1)
-    centred = (zs - zs.mean()) - (zt - zt.mean())
-    lim = np.linalg.norm(centred) / zs.size
-    return {
-        "T": ts,
-        "with_t2": ts * base,
-        "without_t2": base / ts,
-        "limit_with_t2": np.full_like(ts, lim),
-        "limit_without_t2": lim / ts**2,
-    }
-
-
 def plot_gradient_scale(
-    teacher_logits: Sequence[float] | np.ndarray = KD_TEACHER_LOGITS,
+    teacher_logits: Sequence[float] | np.ndarray = TEN_CLASS_LOGITS,
     student_logits: Sequence[float] | np.ndarray = KD_STUDENT_LOGITS,
     temperatures: Sequence[float] | np.ndarray = DEFAULT_KD_TEMPERATURES,
     *,
@@ -151,7 +60,7 @@ def plot_gradient_scale(
     ax.plot(g["T"], g["limit_with_t2"], color=PALETTE[0], linestyle="--", linewidth=1.2, label=r"$\|\bar z_s-\bar z_t\|/C$")
     ax.plot(g["T"], g["limit_without_t2"], color=PALETTE[1], linestyle="--", linewidth=1.2, label=r"$\|\bar z_s-\bar z_t\|/(C T^2)$")
     if marker is not None:
-        ax.axvline(_check_temperature(marker), color=PALETTE[7], linestyle=":", linewidth=1.2)
+        ax.axvline(checks.temperature(marker), color=PALETTE[7], linestyle=":", linewidth=1.2)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("temperature $T$ (log scale)")
@@ -161,7 +70,7 @@ def plot_gradient_scale(
 
 
 def plot_kd_temperature(
-    teacher_logits: Sequence[float] | np.ndarray = KD_TEACHER_LOGITS,
+    teacher_logits: Sequence[float] | np.ndarray = TEN_CLASS_LOGITS,
     student_logits: Sequence[float] | np.ndarray = KD_STUDENT_LOGITS,
     temperature: float = 4.0,
     *,
@@ -175,8 +84,8 @@ def plot_kd_temperature(
     title.  Right: :func:`plot_gradient_scale` with a marker at :math:`T`.  ``ax``, if given,
     is a pair of axes.  Chapter ``ch-kl-practice`` (Knowledge distillation).
     """
-    zt, zs = _pair(teacher_logits, student_logits)
-    t = _check_temperature(temperature)
+    zt, zs = logit_pair(teacher_logits, student_logits)
+    t = checks.temperature(temperature)
     fig, (ax_bar, ax_grad) = new_axes_row(ax, figsize=(11.0, 3.9))
     p = info.softmax(zt, temperature=t)
     q = info.softmax(zs, temperature=t)
@@ -296,80 +205,6 @@ def plot_vae_kl_cost(
 
 
 # --------------------------------------------------------------------------- GKD
-@dataclass(frozen=True)
-class GKDFit:
-    r"""A Gaussian student :math:`\mathcal N(\mu, \sigma^2)` fitted by :func:`gkd_fits` at one :math:`\beta`."""
-
-    beta: float
-    mu: float
-    sigma: float
-    divergence: float
-
-
-def _gkd_objective(log_p, lq, beta: float):
-    """The generalized JSD of GKD on one grid row: teacher log-probs ``log_p``, student ``lq``."""
-    from klviz import losses
-
-    # js_loss takes logits; log-densities are logits of the grid distributions
-    return losses.js_loss(lq[None, :], log_p[None, :], beta=beta)
-
-
-def gkd_fits(
-    betas: Sequence[float] = (0.0, 0.1, 0.5, 0.9, 1.0),
-    *,
-    separation: float = 5.0,
-    weight: float = 0.7,
-    x: np.ndarray | None = None,
-    steps: int = 150,
-) -> tuple[np.ndarray, np.ndarray, list[GKDFit]]:
-    r"""Fit one Gaussian student to a bimodal teacher by the generalized JSD for each :math:`\beta`.
-
-    The teacher is :func:`klviz.fitting.mixture_log_density` on a grid (weight ``weight`` on the
-    left mode).  At :math:`\beta = 0` and :math:`1` the fit minimises the forward
-    :math:`D_{\mathrm{KL}}(p\|q)` and the reverse :math:`D_{\mathrm{KL}}(q\|p)`
-    (:func:`klviz.fitting.fit_gaussian`); in between, :func:`klviz.losses.js_loss` with that
-    :math:`\beta`, optimised over :math:`(\mu, \log\sigma)` with L-BFGS from the forward fit and
-    from each mode, keeping the best.  Returns ``(x, log_p, fits)``.  Chapter ``ch-kl-practice`` (GKD).
-    """
-    import torch
-
-    from klviz import fitting
-
-    x = fitting.default_grid(801, 12.0) if x is None else np.asarray(x, dtype=float)
-    log_p = fitting.mixture_log_density(x, separation=separation, weight=weight)
-    xt = torch.as_tensor(x, dtype=torch.float64)
-    lpt = torch.as_tensor(log_p, dtype=torch.float64)
-    fwd = fitting.fit_gaussian(x, log_p, direction="forward")
-    fits = []
-    for beta in betas:
-        beta = float(beta)
-        if not 0.0 <= beta <= 1.0:
-            raise ValueError(f"betas: every beta must lie in [0, 1]; got {beta}")
-        if beta in (0.0, 1.0):
-            f = fwd if beta == 0.0 else fitting.fit_gaussian(x, log_p, direction="reverse")
-            fits.append(GKDFit(beta, f.mu, f.sigma, f.divergence))
-            continue
-        best = None
-        for mu0, s0 in ((fwd.mu, fwd.sigma), (-separation / 2, 1.0), (separation / 2, 1.0)):
-            mu = torch.tensor(float(mu0), dtype=torch.float64, requires_grad=True)
-            ls = torch.tensor(math.log(s0), dtype=torch.float64, requires_grad=True)
-            opt = torch.optim.LBFGS([mu, ls], max_iter=steps, line_search_fn="strong_wolfe")
-
-            def closure(mu=mu, ls=ls, opt=opt):
-                opt.zero_grad()
-                loss = _gkd_objective(lpt, fitting.gaussian_log_density(xt, mu, ls.exp()), beta)
-                loss.backward()
-                return loss
-
-            opt.step(closure)
-            with torch.no_grad():
-                val = float(_gkd_objective(lpt, fitting.gaussian_log_density(xt, mu, ls.exp()), beta))
-            if math.isfinite(val) and (best is None or val < best.divergence):
-                best = GKDFit(beta, mu.item(), math.exp(ls.item()), val)
-        fits.append(best)
-    return x, log_p, fits
-
-
 def plot_gkd_fits(
     x: np.ndarray,
     log_p: np.ndarray,
@@ -378,7 +213,7 @@ def plot_gkd_fits(
     show_betas: Sequence[float] = (0.0, 0.5, 1.0),
     ax=None,
 ):
-    r"""The bimodal teacher with the Gaussian students of :func:`gkd_fits`, and the fitted
+    r"""The bimodal teacher with the Gaussian students of :func:`klviz.fitting.gkd_fits`, and the fitted
     :math:`\mu, \sigma` against :math:`\beta`.
 
     Left: the teacher density (grey) and the students for the :math:`\beta` in ``show_betas``.
@@ -390,7 +225,7 @@ def plot_gkd_fits(
     from klviz import fitting
 
     if not fits:
-        raise ValueError("fits: give the fits returned by gkd_fits()")
+        raise ValueError("fits: give the fits returned by klviz.fitting.gkd_fits()")
     x = np.asarray(x, dtype=float)
     fig, (ax_d, ax_p) = new_axes_row(ax, figsize=(11.0, 3.9))
     dx = float(x[1] - x[0])

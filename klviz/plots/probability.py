@@ -14,35 +14,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from klviz import _checks as checks
 from klviz import info
+from klviz.examples import TEN_CLASS_LOGITS
+from klviz.logits import as_logits
 from klviz.plots.style import PALETTE, new_axes
 
 __all__ = [
-    "TEN_CLASS_LOGITS",
     "plot_pmf",
     "plot_softmax_temperature",
     "plot_softmax_vs_temperature",
 ]
-
-#: The 10-class logits of the source chapter's running example (digits 0-9).
-TEN_CLASS_LOGITS: tuple[float, ...] = (2.1, 0.5, -1.2, 3.4, 0.8, -0.5, 1.1, -2.0, 0.3, 1.8)
-
-
-def _as_logits(logits: Sequence[float] | np.ndarray) -> np.ndarray:
-    z = np.asarray(logits, dtype=float)
-    if z.ndim != 1 or z.size < 2:
-        raise ValueError(f"logits: give a 1-D sequence of at least 2 class scores; got shape {z.shape}")
-    if not np.all(np.isfinite(z)):
-        raise ValueError("logits: every score must be finite (no NaN or inf)")
-    return z
-
-
-def _check_temperature(temperature: float) -> float:
-    t = float(temperature)
-    if not np.isfinite(t) or t <= 0:
-        raise ValueError(f"temperature must be a finite number > 0; got {temperature!r}")
-    return t
-
 
 def plot_pmf(
     outcomes: Sequence[float] | np.ndarray,
@@ -91,8 +73,8 @@ def plot_softmax_temperature(
     the arg-max class is highlighted, the limit of :math:`T \to 0`.  Chapter ``ch-probability``, Softmax and
     temperature.
     """
-    z = _as_logits(logits)
-    t = _check_temperature(temperature)
+    z = as_logits(logits)
+    t = checks.temperature(temperature)
     p = info.softmax(z, temperature=t)
     names = list(class_names) if class_names is not None else [str(k) for k in range(z.size)]
     if len(names) != z.size:
@@ -123,10 +105,9 @@ def plot_softmax_vs_temperature(
     all curves meet at :math:`1/C`.  ``marker`` draws a vertical line at one temperature.
     Chapter ``ch-probability`` (Softmax and temperature).
     """
-    z = _as_logits(logits)
-    ts = np.geomspace(0.05, 50.0, 300) if temperatures is None else np.asarray(temperatures, dtype=float)
-    if ts.ndim != 1 or ts.size < 2 or (ts <= 0).any():
-        raise ValueError("temperatures: give a 1-D array of at least 2 positive values")
+    z = as_logits(logits)
+    ts = (np.geomspace(0.05, 50.0, 300) if temperatures is None
+          else checks.vector(temperatures, "temperatures", min_size=2, positive=True))
     # one row per temperature: softmax of z / T along the class axis
     probs = info.softmax(z[None, :] / ts[:, None])
     fig, ax = new_axes(ax)
@@ -142,7 +123,7 @@ def plot_softmax_vs_temperature(
         )
     ax.axhline(1.0 / z.size, color=PALETTE[7], linestyle="--", linewidth=1.2, label=f"1/{z.size}")
     if marker is not None:
-        ax.axvline(_check_temperature(marker), color=PALETTE[7], linestyle=":", linewidth=1.2)
+        ax.axvline(checks.temperature(marker), color=PALETTE[7], linestyle=":", linewidth=1.2)
     ax.set_xscale("log")
     ax.set_ylim(0, 1.0)
     ax.set_xlabel("temperature $T$ (log scale)")

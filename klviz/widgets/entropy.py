@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from klviz.plots.entropy import plot_binary_entropy, plot_entropy_vs_temperature
-from klviz.plots.probability import TEN_CLASS_LOGITS
+from klviz.examples import TEN_CLASS_LOGITS
 from klviz.widgets.base import Explorer
 
 __all__ = ["binary_entropy_explorer", "entropy_temperature_explorer"]

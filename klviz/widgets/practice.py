@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from klviz.plots.practice import KD_STUDENT_LOGITS, KD_TEACHER_LOGITS, plot_kd_temperature
+from klviz.examples import KD_STUDENT_LOGITS, TEN_CLASS_LOGITS
+from klviz.plots.practice import plot_kd_temperature
 from klviz.widgets.base import Explorer
 
 __all__ = ["kd_temperature_explorer"]
 
 
 def kd_temperature_explorer(
-    teacher_logits: Sequence[float] = KD_TEACHER_LOGITS,
+    teacher_logits: Sequence[float] = TEN_CLASS_LOGITS,
     student_logits: Sequence[float] = KD_STUDENT_LOGITS,
     *,
     temperature: float = 4.0,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from klviz.plots.probability import TEN_CLASS_LOGITS, plot_softmax_temperature
+from klviz.examples import TEN_CLASS_LOGITS
+from klviz.plots.probability import plot_softmax_temperature
 from klviz.widgets.base import Explorer
 
 __all__ = ["softmax_temperature_explorer"]
