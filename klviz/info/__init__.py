@@ -52,6 +52,7 @@ every measure follows the conventions above.  Tests go in ``tests/info/test_<mod
 
 from __future__ import annotations
 
+from klviz.info import discrete, gaussian
 from klviz.info.discrete import (
     binary_entropy,
     cross_entropy,
@@ -66,18 +67,5 @@ from klviz.info.discrete import (
 from klviz.info.gaussian import gaussian_kl, vae_kl
 from klviz.info.probs import log_softmax, softmax
 
-__all__ = [
-    "softmax",
-    "log_softmax",
-    "entropy",
-    "cross_entropy",
-    "kl_divergence",
-    "js_divergence",
-    "entropy_from_logits",
-    "cross_entropy_from_logits",
-    "kl_divergence_from_logits",
-    "js_divergence_from_logits",
-    "binary_entropy",
-    "gaussian_kl",
-    "vae_kl",
-]
+# each submodule lists its public names once; log_probs stays in klviz.info.probs
+__all__ = ["softmax", "log_softmax", *discrete.__all__, *gaussian.__all__]

@@ -129,6 +129,10 @@ def js_divergence(
 
 
 # ----------------------------------------------------------------------------- logits in
+def _pair_log_probs(p_logits: Any, q_logits: Any, axis: Any, temperature: Any) -> tuple[list[Any], int, bool]:
+    return log_probs((p_logits, q_logits), ("p_logits", "q_logits"), axis, temperature)
+
+
 def entropy_from_logits(
     logits: ArrayLike, *, axis: int = -1, base: Any = None, temperature: float = 1.0
 ) -> Any:
@@ -157,9 +161,7 @@ def cross_entropy_from_logits(
     Computed in log space; float16/bfloat16 give float32.
     Chapter ``ch-cross-entropy`` (Cross-entropy).
     """
-    (lp, lq), ax, torch_ = log_probs(
-        (p_logits, q_logits), ("p_logits", "q_logits"), axis, temperature
-    )
+    (lp, lq), ax, torch_ = _pair_log_probs(p_logits, q_logits, axis, temperature)
     return scale(0.0 - reduce_sum(p_times(lp, lq, torch_), ax, torch_), base)
 
 
@@ -179,9 +181,7 @@ def kl_divergence_from_logits(
     :mod:`klviz.losses`).  Computed in log space; float16/bfloat16 give float32.
     Chapter ``ch-kl`` (KL divergence, and chapter ``ch-kl-practice``, KL in practice).
     """
-    (lp, lq), ax, torch_ = log_probs(
-        (p_logits, q_logits), ("p_logits", "q_logits"), axis, temperature
-    )
+    (lp, lq), ax, torch_ = _pair_log_probs(p_logits, q_logits, axis, temperature)
     with np_errstate():
         diff = lp - lq
     return scale(reduce_sum(p_times(lp, diff, torch_), ax, torch_), base)
@@ -202,9 +202,7 @@ def js_divergence_from_logits(
 
     Float16/bfloat16 give float32.  Chapter ``ch-kl`` (KL divergence, symmetric alternatives).
     """
-    (lp, lq), ax, torch_ = log_probs(
-        (p_logits, q_logits), ("p_logits", "q_logits"), axis, temperature
-    )
+    (lp, lq), ax, torch_ = _pair_log_probs(p_logits, q_logits, axis, temperature)
     if torch_:
         import torch  # noqa: PLC0415 - torch is only imported when a tensor was passed
 

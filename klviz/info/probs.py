@@ -26,6 +26,14 @@ def _scaled(z: Any, temperature: Any) -> Any:
     return z / temperature if temperature != 1.0 else z
 
 
+def _scaled_logits(logits: Any, axis: Any, temperature: Any) -> tuple[Any, int, bool]:
+    """``(z / T, axis, torch_)`` for one logit array, its arguments checked."""
+    checks.temperature(temperature)
+    (z,), torch_ = common(logits)
+    ax = checks.axis(axis, z.ndim, of="logits")
+    return _scaled(z, temperature), ax, torch_
+
+
 def log_softmax(logits: ArrayLike, *, axis: int = -1, temperature: float = 1.0) -> Any:
     r"""Log-softmax with temperature, computed stably (shift by the maximum / logsumexp).
 
@@ -33,10 +41,7 @@ def log_softmax(logits: ArrayLike, *, axis: int = -1, temperature: float = 1.0) 
 
     Chapter ``ch-probability`` (Probability and softmax).  float16/bfloat16 tensors give float32.
     """
-    checks.temperature(temperature)
-    (z,), torch_ = common(logits)
-    ax = checks.axis(axis, z.ndim, of="logits")
-    z = _scaled(z, temperature)
+    z, ax, torch_ = _scaled_logits(logits, axis, temperature)
     if torch_:
         return z.log_softmax(dim=ax)
     return _sp.log_softmax(z, axis=ax)
@@ -51,10 +56,7 @@ def softmax(logits: ArrayLike, *, axis: int = -1, temperature: float = 1.0) -> A
     the one-hot arg-max.  Chapter ``ch-probability`` (Probability and softmax).
     float16/bfloat16 tensors give float32.
     """
-    checks.temperature(temperature)
-    (z,), torch_ = common(logits)
-    ax = checks.axis(axis, z.ndim, of="logits")
-    z = _scaled(z, temperature)
+    z, ax, torch_ = _scaled_logits(logits, axis, temperature)
     if torch_:
         return z.softmax(dim=ax)
     return _sp.softmax(z, axis=ax)

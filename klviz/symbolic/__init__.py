@@ -25,6 +25,7 @@ a new proof in ``proofs.py`` using ``_exact.simplify_zero``.  Tests go in
 
 from __future__ import annotations
 
+from klviz.symbolic import gaussian, maxima, measures, proofs
 from klviz.symbolic.gaussian import (
     gaussian_kl_closed_form,
     gaussian_kl_expr,
@@ -52,26 +53,5 @@ from klviz.symbolic.proofs import (
     wmse_identity,
 )
 
-__all__ = [
-    "probabilities",
-    "logits",
-    "softmax_expr",
-    "log_softmax_expr",
-    "entropy_expr",
-    "cross_entropy_expr",
-    "kl_expr",
-    "js_expr",
-    "kd_kl_gradient",
-    "prove_dkl_gradient_equivalence",
-    "max_entropy_lagrange",
-    "binary_entropy_expr",
-    "binary_entropy_maximum",
-    "gaussian_kl_expr",
-    "gaussian_kl_closed_form",
-    "gaussian_symbols",
-    "vae_kl_expr",
-    "vae_kl_closed_form",
-    "bce_gradient",
-    "wmse_identity",
-    "latex",
-]
+# each submodule lists its public names once
+__all__ = [*measures.__all__, *maxima.__all__, *gaussian.__all__, *proofs.__all__]

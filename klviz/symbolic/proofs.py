@@ -9,7 +9,7 @@ identity behind the DKL decomposition.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import sympy as sp
 
@@ -22,6 +22,35 @@ __all__ = [
     "bce_gradient",
     "wmse_identity",
 ]
+
+
+class _SoftmaxPair(NamedTuple):
+    """Two logit vectors ``x`` (teacher) and ``y`` (student), their softmaxes and log-softmaxes
+    at ``T`` and their KL; ``ab`` are positive symbols a_i = exp(x_i/T), b_i = exp(y_i/T) that
+    stand for the ``scaled`` exponents while a difference is simplified."""
+
+    x: list[sp.Symbol]
+    y: list[sp.Symbol]
+    px: list[sp.Expr]
+    py: list[sp.Expr]
+    lx: list[sp.Expr]
+    ly: list[sp.Expr]
+    kl: sp.Expr
+    ab: list[sp.Symbol]
+    scaled: list[sp.Expr]
+
+    def zero_residuals(self, diffs: Sequence[sp.Expr]) -> list[sp.Expr]:
+        """Each difference simplified as a rational function of ``ab`` (0 where it vanishes)."""
+        return [simplify_zero(d) for d in exp_atoms_to_symbols(diffs, self.scaled, self.ab)]
+
+
+def _softmax_pair(n: int, T: Any, names: tuple[str, str]) -> _SoftmaxPair:
+    x, y = logits(n, names[0]), logits(n, names[1])
+    lx, ly = log_softmax_expr(x, T), log_softmax_expr(y, T)
+    px, py = softmax_expr(x, T), softmax_expr(y, T)
+    kl = sum(p * (a - b) for p, a, b in zip(px, lx, ly))
+    ab = list(sp.symbols(f"a_1:{n + 1}", positive=True)) + list(sp.symbols(f"b_1:{n + 1}", positive=True))
+    return _SoftmaxPair(x, y, px, py, lx, ly, kl, ab, [v / T for v in x] + [v / T for v in y])
 
 
 def kd_kl_gradient(n: int, T: Any = None) -> tuple[list[sp.Expr], list[sp.Expr], list[sp.Expr]]:
@@ -40,23 +69,13 @@ def kd_kl_gradient(n: int, T: Any = None) -> tuple[list[sp.Expr], list[sp.Expr],
     """
     n = size(n)
     T = sp.Symbol("T", positive=True) if T is None else exact_temperature(T, "T")
-    t = logits(n, "t")
-    s = logits(n, "s")
-    lp = log_softmax_expr(t, T)
-    lq = log_softmax_expr(s, T)
-    p = softmax_expr(t, T)
-    q = softmax_expr(s, T)
-    kl = sum(pi * (lpi - lqi) for pi, lpi, lqi in zip(p, lp, lq))
-    grad = [sp.diff(kl, si) for si in s]
-    closed = [(qi - pi) / T for pi, qi in zip(p, q)]
-    a = list(sp.symbols(f"a_1:{n + 1}", positive=True))
-    b = list(sp.symbols(f"b_1:{n + 1}", positive=True))
-    scaled = [x / T for x in t] + [x / T for x in s]
-    diffs = exp_atoms_to_symbols([g - c for g, c in zip(grad, closed)], scaled, a + b)
-    diffs = [simplify_zero(d) for d in diffs]
-    back = {ai: sp.exp(x) for ai, x in zip(a + b, scaled)}
+    pair = _softmax_pair(n, T, ("t", "s"))
+    grad = [sp.diff(pair.kl, si) for si in pair.y]
+    closed = [(qi - pi) / T for pi, qi in zip(pair.px, pair.py)]
+    diffs = pair.zero_residuals([g - c for g, c in zip(grad, closed)])
+    back = {ai: sp.exp(x) for ai, x in zip(pair.ab, pair.scaled)}
     # simplify as rational functions of a_i = exp(t_i/T), b_i = exp(s_i/T), then map back
-    grad_ab = exp_atoms_to_symbols(grad, scaled, a + b)
+    grad_ab = exp_atoms_to_symbols(grad, pair.scaled, pair.ab)
     grad_simple = [sp.cancel(sp.together(g)).subs(back) for g in grad_ab]
     return grad_simple, closed, diffs
 
@@ -111,14 +130,8 @@ def prove_dkl_gradient_equivalence(
         T = sp.Symbol("T", positive=True)
     else:
         T = exact_temperature(temperature, "temperature")
-    om = logits(n, "o_m")
-    on = logits(n, "o_n")
-    lsm = log_softmax_expr(om, T)
-    lsn = log_softmax_expr(on, T)
-    sm = softmax_expr(om, T)
-    sn = softmax_expr(on, T)
-
-    kl = sum(p * (a - b) for p, a, b in zip(sm, lsm, lsn))
+    pair = _softmax_pair(n, T, ("o_m", "o_n"))
+    om, on, sm, sn, lsm, lsn, kl = pair.x, pair.y, pair.px, pair.py, pair.lx, pair.ly, pair.kl
 
     # stop-gradient placeholders
     W = [[sp.Symbol(f"W_{j}{k}") for k in range(n)] for j in range(n)]
@@ -144,20 +157,13 @@ def prove_dkl_gradient_equivalence(
             unstop[Dn[j][k]] = (on[j] - on[k]) / T
     dkl_value = dkl_sg.subs(unstop)
 
-    a = list(sp.symbols(f"a_1:{n + 1}", positive=True))
-    b = list(sp.symbols(f"b_1:{n + 1}", positive=True))
-    scaled = [x / T for x in om] + [x / T for x in on]
-
     def residuals(wrt: Sequence[sp.Symbol]) -> tuple[list, list, list]:
         g_kl = [sp.diff(kl, x) for x in wrt]
         if stop_gradient:
             g_dkl = [sp.diff(dkl_sg, x).subs(unstop) for x in wrt]
         else:
             g_dkl = [sp.diff(dkl_value, x) for x in wrt]
-        diffs = exp_atoms_to_symbols(
-            [g1 - g2 for g1, g2 in zip(g_kl, g_dkl)], scaled, a + b
-        )
-        return g_kl, g_dkl, [simplify_zero(d) for d in diffs]
+        return g_kl, g_dkl, pair.zero_residuals([g1 - g2 for g1, g2 in zip(g_kl, g_dkl)])
 
     g_kl_n, g_dkl_n, res_n = residuals(on)
     g_kl_m, g_dkl_m, res_m = residuals(om)
@@ -166,12 +172,7 @@ def prove_dkl_gradient_equivalence(
     r = [lsm[i] - lsn[i] for i in range(n)]
     kl_r = sum(sm[k] * r[k] for k in range(n))
     closed_m = [sm[i] * (r[i] - kl_r) / T for i in range(n)]
-    res_closed = [
-        simplify_zero(d)
-        for d in exp_atoms_to_symbols(
-            [g - c for g, c in zip(g_kl_n + g_kl_m, closed_n + closed_m)], scaled, a + b
-        )
-    ]
+    res_closed = pair.zero_residuals([g - c for g, c in zip(g_kl_n + g_kl_m, closed_n + closed_m)])
     holds = all(x == 0 for x in res_n + res_m + res_closed)
     return {
         "n": n,
