@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from klviz.distill.files import atomic_write
 
 __all__ = ["CheckpointError", "get_rng_state", "load_checkpoint", "save_checkpoint", "set_rng_state"]
 
@@ -25,35 +26,12 @@ class CheckpointError(ValueError):
 
 
 def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> None:
-    """Write ``state`` to ``path`` atomically.
+    """Write ``state`` to ``path`` with :func:`~klviz.distill.files.atomic_write`.
 
-    The bytes go to a temporary file in the same directory, are flushed and fsync'ed, and the
-    file is renamed over ``path`` with :func:`os.replace` (atomic on POSIX and Windows), so a crash
-    at any moment leaves either the old checkpoint or the new one, never half of one.
+    A crash at any moment leaves either the old checkpoint or the new one, never half of one.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save({"format": FORMAT, **state}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    # the rename itself is durable only once the directory entry is on disk
-    try:
-        dfd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows cannot open directories
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(dfd)
+    with atomic_write(path, "wb") as fh:
+        torch.save({"format": FORMAT, **state}, fh)
 
 
 def load_checkpoint(path: str | os.PathLike, *, what: str = "checkpoint", hint: str = "") -> dict[str, Any]:

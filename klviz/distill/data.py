@@ -5,7 +5,8 @@ Nothing here downloads unless asked to:
 - ``mnist1d``: MNIST-1D {cite}`greydanus2024scaling`, generated procedurally with the
   ``mnist1d`` package (``make_dataset``; its own ``get_dataset`` would download a pickle),
   then cached as an ``.npz`` so the second run loads in milliseconds.
-- ``digits``: scikit-learn's bundled 8x8 handwritten digits (1797 images, no download).
+- ``digits``: scikit-learn's bundled 8x8 handwritten digits (1797 images, no download), the split
+  of :func:`digits_split` (which also offers the raw pixels in [0, 1]).
 - ``cifar10`` / ``cifar100``: the standard "python version" pickle batches
   {cite}`krizhevsky2009learning`, read with :mod:`pickle` and numpy (no torchvision). Readers who
   are online can pass ``download=True`` (CLI ``--download``) to fetch the archive with urllib.
@@ -18,19 +19,24 @@ from __future__ import annotations
 import os
 import pickle
 import random
+import shutil
 import tarfile
-import tempfile
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from klviz.distill.files import atomic_write
+
 __all__ = [
     "DATASETS",
     "DataError",
     "Dataset",
+    "DigitsSplit",
+    "clear_cache",
     "default_data_dir",
+    "digits_split",
     "load_dataset",
     "read_cifar",
 ]
@@ -88,22 +94,6 @@ def default_data_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "klviz"
 
 
-def _atomic_savez(path: Path, **arrays: np.ndarray) -> None:
-    # two processes (e.g. two DDP ranks) may generate the cache at once: each writes its own
-    # temporary file and the rename is atomic, so a reader never sees half a file
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _mnist1d(data_dir: Path, num_samples: int = 5000, seed: int = 42, **_: object) -> Dataset:
     if num_samples < 10:
         raise DataError(f"num_samples={num_samples} is too small for mnist1d; use at least 10 (default 5000)")
@@ -135,7 +125,10 @@ def _mnist1d(data_dir: Path, num_samples: int = 5000, seed: int = 42, **_: objec
             "x_test": d["x_test"].astype(np.float32),
             "y_test": d["y_test"].astype(np.int64),
         }
-        _atomic_savez(cache, **arrays)
+        # two processes (e.g. two DDP ranks) may generate the cache at once: atomic_write gives
+        # each its own temporary file, so a reader never sees half a file
+        with atomic_write(cache, "wb") as fh:
+            np.savez(fh, **arrays)
     return Dataset(
         "mnist1d",
         arrays["x"][:, None, :],  # (N, 1, 40): one channel for the 1-D CNN
@@ -147,17 +140,59 @@ def _mnist1d(data_dir: Path, num_samples: int = 5000, seed: int = 42, **_: objec
     )
 
 
-def _digits(data_dir: Path, **_: object) -> Dataset:
-    from sklearn.datasets import load_digits
+@dataclass(frozen=True)
+class DigitsSplit:
+    """scikit-learn's 8x8 digits, split once, as raw pixels and as standardised inputs.
 
-    x, y = load_digits(return_X_y=True)
-    # a fixed permutation (independent of the training seed) so every run sees the same split
-    perm = np.random.default_rng(0).permutation(len(y))
-    x = (x[perm] / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
-    x = (x - x.mean()) / x.std()
-    y = y[perm].astype(np.int64)
-    n_train = 1437  # 80 % of 1797
-    return Dataset("digits", x[:n_train], y[:n_train], x[n_train:], y[n_train:], 10)
+    ``raw_*`` are the pixels scaled to [0, 1] (``value / 16``), shape ``(N, 64)``, for methods that
+    act in pixel space (adversarial perturbations, a VAE's Bernoulli likelihood);
+    ``x_*`` are the same images standardised per pixel with training-set statistics. All float32.
+    """
+
+    raw_train: np.ndarray
+    raw_test: np.ndarray
+    x_train: np.ndarray
+    x_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    #: per-pixel mean and scale of the training set, on the [0, 1] scale of ``raw_*``
+    mean: np.ndarray
+    std: np.ndarray
+
+
+_DIGITS: dict[tuple[float, int], DigitsSplit] = {}
+
+
+def digits_split(*, test_size: float = 0.25, seed: int = 0) -> DigitsSplit:
+    """The one split of scikit-learn's bundled digits (1797 images, 10 classes, no download).
+
+    A stratified split (``test_size`` of each class held out; ``seed`` fixes which), then
+    standardisation per pixel with the training set's mean and standard deviation. Border
+    pixels that are constant in the training set keep scale 1, so the rare test image where
+    they are not zero stays finite. Chapter ``ch-gkl`` trains on it (via
+    :func:`klviz.distill.convergence.make_digits_task`), as does the trainer's ``digits`` data set.
+    """
+    key = (float(test_size), int(seed))
+    if key not in _DIGITS:
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+
+        x, y = load_digits(return_X_y=True)
+        x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
+        mean, std = x_tr.mean(0), x_tr.std(0)
+        std = np.where(std < 1e-3, 1.0, std)
+        f32 = np.float32
+        _DIGITS[key] = DigitsSplit(
+            (x_tr / 16.0).astype(f32), (x_te / 16.0).astype(f32),
+            ((x_tr - mean) / std).astype(f32), ((x_te - mean) / std).astype(f32),
+            y_tr.astype(np.int64), y_te.astype(np.int64), (mean / 16.0).astype(f32), (std / 16.0).astype(f32),
+        )
+    return _DIGITS[key]
+
+
+def _digits(data_dir: Path, **_: object) -> Dataset:
+    d = digits_split()
+    return Dataset("digits", d.x_train.reshape(-1, 1, 8, 8), d.y_train, d.x_test.reshape(-1, 1, 8, 8), d.y_test, 10)
 
 
 _CIFAR = {
@@ -231,9 +266,8 @@ def _download_cifar(name: str, data_dir: Path) -> None:
     archive = data_dir / Path(spec["url"]).name
     if not archive.exists():
         print(f"downloading {spec['url']} -> {archive}")
-        tmp = archive.with_suffix(".part")
-        urllib.request.urlretrieve(spec["url"], tmp)  # noqa: S310 - a fixed https URL
-        os.replace(tmp, archive)
+        with urllib.request.urlopen(spec["url"]) as src, atomic_write(archive, "wb") as fh:  # noqa: S310 - fixed https URL
+            shutil.copyfileobj(src, fh)
     with tarfile.open(archive) as tar:
         try:
             tar.extractall(data_dir, filter="data")  # refuses absolute paths and links out
@@ -255,6 +289,12 @@ def _cifar(name: str):
 DATASETS = {"mnist1d": _mnist1d, "digits": _digits, "cifar10": _cifar("cifar10"), "cifar100": _cifar("cifar100")}
 
 _MEMO: dict[tuple, Dataset] = {}
+
+
+def clear_cache() -> None:
+    """Forget the data sets loaded in this process (the files on disk stay)."""
+    _MEMO.clear()
+    _DIGITS.clear()
 
 
 def load_dataset(

@@ -9,9 +9,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from klviz.distill import ConfigError, StudentConfig, TrainConfig, load_teacher, train_student, train_teacher
 from klviz.distill import checkpoint as C
-from klviz.distill.data import _MEMO, load_dataset
-from klviz.distill.train import StudentConfig, TrainConfig, _augment, train_student, train_teacher
+from klviz.distill.data import load_dataset
 
 TINY = dict(dataset="mnist1d", num_samples=500, train_subset=200, test_subset=100, batch_size=50, progress=False)
 
@@ -63,8 +63,6 @@ def test_class_statistics_equal_the_mean_teacher_softmax_per_class(tmp_path, tea
     ck = C.load_checkpoint(res.last_path)
     means = ck["class_stats"]["means"]
     # independent computation: the teacher's softmax at T=2 averaged per label over the training set
-    from klviz.distill.train import load_teacher
-
     ds = load_dataset("mnist1d", data_dir=data_dir, num_samples=500).subset(200, 100)
     model, _ = load_teacher(teacher.best_path, ds, torch.device("cpu"))
     with torch.no_grad():
@@ -98,8 +96,6 @@ def test_in_process_resume_after_a_crash_is_exact(tmp_path, teacher, data_dir):
 
 
 def test_refuses_to_overwrite_and_force(tmp_path, data_dir):
-    from klviz.distill.train import ConfigError
-
     cfg = TrainConfig(run_dir=str(tmp_path / "t"), model="linear", epochs=1, data_dir=data_dir, **TINY)
     train_teacher(cfg)
     with pytest.raises(ConfigError, match="--force"):
@@ -109,65 +105,8 @@ def test_refuses_to_overwrite_and_force(tmp_path, data_dir):
         train_teacher(cfg, run_dir=str(tmp_path / "empty"), resume=True)
 
 
-def test_atomic_save_survives_a_crash_while_writing(tmp_path, monkeypatch):
-    path = tmp_path / "last.pt"
-    C.save_checkpoint({"x": torch.arange(3)}, path)
-
-    def crash(obj, fh, *a, **k):
-        fh.write(b"half a checkpoint")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(torch, "save", crash)
-    with pytest.raises(OSError):
-        C.save_checkpoint({"x": torch.arange(5)}, path)
-    monkeypatch.undo()
-    assert torch.equal(C.load_checkpoint(path)["x"], torch.arange(3))
-    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temporary file left behind
-
-
-def test_load_errors(tmp_path):
-    with pytest.raises(C.CheckpointError, match="does not exist; retrain"):
-        C.load_checkpoint(tmp_path / "none.pt", hint="retrain")
-    bad = tmp_path / "bad.pt"
-    bad.write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(C.CheckpointError, match="corrupt"):
-        C.load_checkpoint(bad)
-    torch.save({"a": 1}, tmp_path / "other.pt")
-    with pytest.raises(C.CheckpointError, match="not a klviz.distill checkpoint"):
-        C.load_checkpoint(tmp_path / "other.pt")
-
-
-def test_rng_state_round_trip():
-    import random
-
-    import numpy as np
-
-    g = torch.Generator().manual_seed(5)
-    state = C.get_rng_state(g)
-    a = (random.random(), np.random.rand(), torch.rand(1).item(), torch.rand(1, generator=g).item())
-    C.set_rng_state(state, g)
-    assert a == (random.random(), np.random.rand(), torch.rand(1).item(), torch.rand(1, generator=g).item())
-
-
-def test_augment_matches_a_per_image_crop_and_flip():
-    x = torch.randn(6, 3, 32, 32)
-    out = _augment(x, torch.Generator().manual_seed(1))
-    g = torch.Generator().manual_seed(1)
-    dy = torch.randint(0, 9, (6,), generator=g)
-    dx = torch.randint(0, 9, (6,), generator=g)
-    flip = torch.rand(6, generator=g) < 0.5
-    for i in range(6):
-        ref = F.pad(x[i], (4, 4, 4, 4))[:, dy[i] : dy[i] + 32, dx[i] : dx[i] + 32]
-        if flip[i]:
-            ref = ref.flip(-1)
-        assert torch.equal(out[i], ref)
-
-
-def test_cifar_student_with_augmentation(tmp_path):
-    from test_distill_data import write_fake_cifar
-
-    write_fake_cifar(tmp_path / "data", "cifar10", n_per_batch=8)
-    _MEMO.clear()
+def test_cifar_student_with_augmentation(tmp_path, fake_cifar, fresh_data_memo):
+    fake_cifar(tmp_path / "data", "cifar10", n_per_batch=8)
     common = dict(dataset="cifar10", data_dir=str(tmp_path / "data"), epochs=1, batch_size=8, progress=False)
     t = train_teacher(TrainConfig(run_dir=str(tmp_path / "t"), model="linear", **common))
     s = train_student(StudentConfig(run_dir=str(tmp_path / "s"), model="resnet8", loss="dkd", teacher=str(t.best_path), **common))

@@ -1,11 +1,10 @@
-r"""Small, self-contained experiments of chapters ``ch-dkl`` and ``ch-gkl`` (``ch-dkl``, ``ch-gkl``).
+r"""The convergence experiment of chapter ``ch-gkl``: a linear student distils a fixed teacher.
 
-Everything here runs in seconds on a laptop CPU and downloads nothing:
-
-- :func:`make_digits_task`, :func:`train_student`, :func:`convergence_experiment`: a linear
-  student distilling from a fixed MLP teacher on scikit-learn's bundled 8x8 digits, to
-  compare KL, DKL, IKL and GKL (Cui et al., 2023; 2025) over several seeds.  This is a toy
-  on purpose; the full trainer is :mod:`klviz.distill`.
+Everything here runs in seconds on a laptop CPU and downloads nothing: a linear student
+(64 pixels -> 10 logits) distils from a fixed MLP teacher on scikit-learn's bundled 8x8 digits
+(the split of :func:`klviz.distill.data.digits_split`), to compare KL, DKL, IKL and GKL
+{cite}`cui2023decoupled` over several seeds. A toy on purpose; the full trainer is
+:func:`klviz.distill.train_student`.
 """
 
 from __future__ import annotations
@@ -14,25 +13,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
-__all__ = [
-    "DigitsTask",
-    "make_digits_task",
-    "train_student",
-    "convergence_experiment",
-    "summarize",
-    "LossFn",
-]
+from klviz.distill.data import digits_split
 
+__all__ = ["DigitsTask", "LossFn", "convergence_experiment", "final_table", "make_digits_task", "train_linear_student"]
+
+#: ``loss_fn(student_logits, teacher_logits, target) -> scalar``
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-# ----------------------------------------------------------------------------- the toy task
 @dataclass
 class DigitsTask:
-    """scikit-learn's 8x8 digits, standardised and split, with a fixed teacher's logits."""
+    """The digits split (standardised, as tensors) with a fixed teacher's logits."""
 
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -45,31 +40,19 @@ class DigitsTask:
     info: dict = field(default_factory=dict)
 
 
-def make_digits_task(
-    *, seed: int = 0, hidden: int = 128, teacher_steps: int = 300, test_size: float = 0.25
-) -> DigitsTask:
+def make_digits_task(*, seed: int = 0, hidden: int = 128, teacher_steps: int = 300, test_size: float = 0.25) -> DigitsTask:
     r"""Build the toy distillation task of chapter ``ch-gkl``.
 
-    The data are scikit-learn's bundled 8x8 digits (1797 images, 10 classes, no download),
-    standardised with training-set statistics.  The teacher is a one-hidden-layer MLP
-    (64 -> ``hidden`` -> 10) trained with cross-entropy and Adam, full batch, for
-    ``teacher_steps`` steps, then frozen: its logits are stored, so every student sees
-    exactly the same teacher.
+    The data are :func:`~klviz.distill.data.digits_split` ``(test_size=test_size, seed=seed)``:
+    scikit-learn's 8x8 digits, stratified, standardised per pixel with training-set statistics.
+    The teacher is a one-hidden-layer MLP (64 -> ``hidden`` -> 10) trained with cross-entropy and
+    Adam, full batch, for ``teacher_steps`` steps, then frozen: its logits are stored, so every
+    student sees exactly the same teacher.
     """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    x, y = load_digits(return_X_y=True)
-    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
-    # border pixels that are constant in the training set keep scale 1 (dividing by a tiny
-    # std would blow up the rare test image where they are not zero)
-    mean, std = x_tr.mean(0), x_tr.std(0)
-    std = np.where(std < 1e-3, 1.0, std)
-    x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
-    xt = torch.tensor(x_tr, dtype=torch.float32)
-    xe = torch.tensor(x_te, dtype=torch.float32)
-    yt = torch.tensor(y_tr, dtype=torch.long)
-    ye = torch.tensor(y_te, dtype=torch.long)
+    d = digits_split(test_size=test_size, seed=seed)
+    # copies: the split is memoised and shared
+    xt, xe = torch.tensor(d.x_train), torch.tensor(d.x_test)
+    yt, ye = torch.tensor(d.y_train), torch.tensor(d.y_test)
 
     torch.manual_seed(seed)
     teacher = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
@@ -84,7 +67,17 @@ def make_digits_task(
     return DigitsTask(xt, yt, xe, ye, t_tr, t_te, acc, 10, {"hidden": hidden, "teacher_steps": teacher_steps})
 
 
-def train_student(
+def _record(rec: dict[str, list[float]], student: nn.Module, task: DigitsTask, step: int, temperature: float) -> None:
+    with torch.no_grad():
+        logits = student(task.x_test)
+        rec["step"].append(step)
+        rec["accuracy"].append(float((logits.argmax(1) == task.y_test).float().mean()))
+        lt = torch.log_softmax(task.teacher_test / temperature, dim=-1)
+        ls = torch.log_softmax(logits / temperature, dim=-1)
+        rec["kl"].append(float((lt.exp() * (lt - ls)).sum(-1).mean()))
+
+
+def train_linear_student(
     task: DigitsTask,
     loss_fn: LossFn,
     *,
@@ -101,7 +94,7 @@ def train_student(
     at ``temperature``.  ``seed`` fixes the student's initialisation and the batch order.
     """
     if steps < 1 or eval_every < 1 or batch_size < 1:
-        raise ValueError("steps, eval_every and batch_size must be positive integers")
+        raise ValueError(f"steps={steps}, eval_every={eval_every}, batch_size={batch_size}: all must be positive integers")
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     student = nn.Linear(task.x_train.shape[1], task.num_classes)
@@ -110,17 +103,7 @@ def train_student(
     order = torch.randperm(n, generator=gen)
     pos = 0
     rec: dict[str, list[float]] = {"step": [], "accuracy": [], "kl": []}
-
-    def evaluate(step: int) -> None:
-        with torch.no_grad():
-            logits = student(task.x_test)
-            rec["step"].append(step)
-            rec["accuracy"].append(float((logits.argmax(1) == task.y_test).float().mean()))
-            lt = torch.log_softmax(task.teacher_test / temperature, dim=-1)
-            ls = torch.log_softmax(logits / temperature, dim=-1)
-            rec["kl"].append(float((lt.exp() * (lt - ls)).sum(-1).mean()))
-
-    evaluate(0)
+    _record(rec, student, task, 0, temperature)
     for step in range(1, steps + 1):
         if pos + batch_size > n:
             order, pos = torch.randperm(n, generator=gen), 0
@@ -133,7 +116,7 @@ def train_student(
         loss.backward()
         opt.step()
         if step % eval_every == 0:
-            evaluate(step)
+            _record(rec, student, task, step, temperature)
     return {k: np.asarray(v) for k, v in rec.items()}
 
 
@@ -145,7 +128,7 @@ def convergence_experiment(
     progress: bool = False,
     **train_kwargs,
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Run :func:`train_student` for every variant and seed.
+    """Run :func:`train_linear_student` for every variant and seed.
 
     A variant is a loss function, or a pair ``(loss_fn, overrides)`` whose dict overrides
     some of ``train_kwargs`` for that variant only (e.g. ``{"lr": 0.1}`` for a control run).
@@ -170,7 +153,7 @@ def convergence_experiment(
         for name, s in jobs:
             spec = variants[name]
             fn, over = (spec[0], dict(spec[1])) if isinstance(spec, tuple) else (spec, {})
-            runs[name].append(train_student(task, fn, seed=s, **{**train_kwargs, **over}))
+            runs[name].append(train_linear_student(task, fn, seed=s, **{**train_kwargs, **over}))
     finally:
         torch.set_num_threads(threads)
     return {
@@ -183,10 +166,15 @@ def convergence_experiment(
     }
 
 
-def summarize(results: Mapping[str, Mapping[str, np.ndarray]], *, metric: str = "accuracy", at: int = -1) -> dict[str, tuple[float, float]]:
-    """Mean and sample standard deviation over seeds of ``metric`` at evaluation index ``at``."""
-    out = {}
+def final_table(results: Mapping[str, Mapping[str, np.ndarray]], *, at: int = -1) -> pd.DataFrame:
+    """One row per variant and seed (its index in ``seeds``): the metrics at evaluation index ``at``.
+
+    The long form :func:`klviz.distill.stats.summarize` reads:
+    ``summarize(final_table(r), by="variant", metrics={"accuracy": "accuracy", "kl": "kl"})``.
+    """
+    rows = []
     for name, r in results.items():
-        v = np.asarray(r[metric])[:, at]
-        out[name] = (float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0)
-    return out
+        acc, kl = np.asarray(r["accuracy"]), np.asarray(r["kl"])
+        rows += [{"variant": name, "seed": i, "accuracy": float(acc[i, at]), "kl": float(kl[i, at])}
+                 for i in range(acc.shape[0])]
+    return pd.DataFrame(rows)

@@ -1,4 +1,4 @@
-"""klviz.distill.data: MNIST-1D generation and cache, digits, the CIFAR pickle reader."""
+"""klviz.distill.data: MNIST-1D generation and cache, the digits split, the CIFAR pickle reader."""
 
 from __future__ import annotations
 
@@ -11,11 +11,7 @@ import pytest
 from klviz.distill import data as D
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memo():
-    D._MEMO.clear()
-    yield
-    D._MEMO.clear()
+pytestmark = pytest.mark.usefixtures("fresh_data_memo")
 
 
 def test_mnist1d_generated_cached_and_equal_to_the_package(tmp_path):
@@ -40,7 +36,7 @@ def test_mnist1d_generated_cached_and_equal_to_the_package(tmp_path):
     np.testing.assert_array_equal(ds.y_test, ref["y_test"])
 
     # second load comes from the cache (generation would be monkeypatched away)
-    D._MEMO.clear()
+    D.clear_cache()
     import mnist1d.data
 
     orig = mnist1d.data.make_dataset
@@ -62,38 +58,36 @@ def test_digits_split():
     from sklearn.datasets import load_digits
 
     ds = D.load_dataset("digits")
-    assert ds.x_train.shape == (1437, 1, 8, 8) and ds.x_test.shape == (360, 1, 8, 8)
+    assert ds.x_train.shape == (1347, 1, 8, 8) and ds.x_test.shape == (450, 1, 8, 8)
     y = load_digits().target
     assert np.array_equal(np.bincount(np.concatenate([ds.y_train, ds.y_test])), np.bincount(y))
-    assert abs(float(np.concatenate([ds.x_train, ds.x_test]).mean())) < 1e-5
+    # stratified: every class holds out a quarter of its images, to within one
+    assert np.abs(np.bincount(ds.y_test) - np.bincount(y) / 4).max() <= 1
+    # standardised per pixel with training statistics: mean 0 and, where the pixel varies, sd 1
+    flat = ds.x_train.reshape(len(ds.x_train), -1).astype(np.float64)
+    assert np.abs(flat.mean(0)).max() < 1e-5
+    sd = flat.std(0)
+    assert np.all((np.abs(sd - 1) < 1e-5) | (sd < 1e-6))
 
 
-def write_fake_cifar(root, name: str, n_per_batch: int = 8, seed: int = 0):
-    """Tiny files in the exact format of the official python-version archives."""
-    rng = np.random.default_rng(seed)
-    if name == "cifar10":
-        folder = root / "cifar-10-batches-py"
-        files, key, classes = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"], b"labels", 10
-    else:
-        folder = root / "cifar-100-python"
-        files, key, classes = ["train", "test"], b"fine_labels", 100
-    folder.mkdir(parents=True)
-    written = {}
-    for f in files:
-        data = rng.integers(0, 256, (n_per_batch, 3072), dtype=np.uint8)
-        labels = rng.integers(0, classes, n_per_batch).tolist()
-        d = {b"batch_label": f.encode(), b"data": data, key: labels, b"filenames": [b"x.png"] * n_per_batch}
-        if name == "cifar100":
-            d[b"coarse_labels"] = [v // 5 for v in labels]
-        with open(folder / f, "wb") as fh:
-            pickle.dump(d, fh, protocol=2)
-        written[f] = (data, labels)
-    return folder, written
+def test_digits_split_offers_raw_pixels_that_standardise_to_the_inputs():
+    from sklearn.datasets import load_digits
+
+    d = D.digits_split()
+    assert d.raw_train.shape == (1347, 64) and d.raw_train.dtype == np.float32
+    assert d.raw_train.min() == 0.0 and d.raw_train.max() == 1.0
+    # independent computation: the raw digits images (0..16) are a permutation of load_digits'
+    x = load_digits().data / 16.0
+    assert sorted(map(bytes, np.vstack([d.raw_train, d.raw_test]).astype(np.float64))) == sorted(map(bytes, x))
+    np.testing.assert_allclose((d.raw_test - d.mean) / d.std, d.x_test, atol=1e-5)
+    assert D.digits_split() is d  # memoised
+    other = D.digits_split(seed=1)
+    assert not np.array_equal(other.y_test, d.y_test)
 
 
 @pytest.mark.parametrize("name", ["cifar10", "cifar100"])
-def test_cifar_reader_on_files_in_the_official_format(tmp_path, name):
-    folder, written = write_fake_cifar(tmp_path, name)
+def test_cifar_reader_on_files_in_the_official_format(tmp_path, name, fake_cifar):
+    folder, written = fake_cifar(tmp_path, name)
     for root in (tmp_path, folder):  # the parent or the folder itself
         ds = D.read_cifar(name, root)
         train_files = [f for f in written if f not in ("test_batch", "test")]
@@ -107,10 +101,10 @@ def test_cifar_reader_on_files_in_the_official_format(tmp_path, name):
         assert ds.num_classes == (10 if name == "cifar10" else 100) and ds.augment
 
 
-def test_cifar_missing_and_corrupt(tmp_path):
+def test_cifar_missing_and_corrupt(tmp_path, fake_cifar):
     with pytest.raises(D.DataError, match="--download"):
         D.load_dataset("cifar10", data_dir=tmp_path)
-    folder, _ = write_fake_cifar(tmp_path, "cifar10")
+    folder, _ = fake_cifar(tmp_path, "cifar10")
     (folder / "data_batch_3").write_bytes(b"\x80\x02garbage")
     with pytest.raises(D.DataError, match="cannot read CIFAR batch"):
         D.read_cifar("cifar10", tmp_path)

@@ -89,11 +89,9 @@ def test_non_positive_temperature(work, flag, value):
                           "must be positive")
 
 
-def test_teacher_with_other_number_of_classes(work):
-    from test_distill_data import write_fake_cifar
-
-    write_fake_cifar(work / "data", "cifar10")
-    write_fake_cifar(work / "data", "cifar100")
+def test_teacher_with_other_number_of_classes(work, fake_cifar):
+    fake_cifar(work / "data", "cifar10")
+    fake_cifar(work / "data", "cifar100")
     common = ["--batch-size", "8", "--epochs", "1", "--quiet"]
     p = cli("teacher", "--dataset", "cifar10", "--model", "linear", "--run-dir", "runs/c10", *common, cwd=work)
     assert p.returncode == 0, p.stderr
