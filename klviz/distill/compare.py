@@ -18,9 +18,9 @@ import pandas as pd
 
 from klviz.distill.config import HYPERS, CompareConfig, ConfigError, StudentConfig, validate
 from klviz.distill.files import atomic_write
-from klviz.losses import REGISTRY
 from klviz.distill.stats import paired_differences, summarize
 from klviz.distill.train import RunResult, train_student, train_teacher
+from klviz.losses import REGISTRY
 
 __all__ = ["CompareConfig", "Comparison", "paired_differences", "run_comparison", "summarize"]
 

@@ -17,8 +17,8 @@ from dataclasses import MISSING, dataclass, field
 from typing import Any, ClassVar
 
 from klviz._checks import ConfigError
-from klviz.losses import all_hypers, get_spec
 from klviz.distill.runtime import AMP_MODES
+from klviz.losses import all_hypers, get_spec
 
 __all__ = [
     "CompareConfig",
@@ -33,10 +33,11 @@ __all__ = [
 
 
 def loss_names() -> list[str]:
-    """Valid student losses: ``"ce"`` (labels only, no teacher) and the registered distillation losses."""
-    from klviz.losses import REGISTRY
+    """Valid student losses: ``"ce"`` (labels only, no teacher, the objective of
+    :mod:`klviz.distill.objective`) and the registered ones, :func:`klviz.losses.loss_names`."""
+    from klviz import losses
 
-    return ["ce", *REGISTRY]
+    return ["ce", *losses.loss_names()]
 
 
 def _datasets() -> list[str]:
@@ -234,6 +235,19 @@ def _student_cross_check(self, world: int) -> None:
     if bad:
         raise ConfigError(f"{_flag(bad[0])} does not apply to loss {self.loss!r} "
                           f"(it takes: {', '.join(map(_flag, takes)) or 'nothing'}); drop it")
+    _dry_run(self.loss, given)
+
+
+def _dry_run(loss: str, hypers: dict[str, Any]) -> None:
+    """Call the loss once on a tiny batch, so its own checks reject a bad value before any training."""
+    import torch
+
+    spec = get_spec(loss)
+    args = (torch.zeros(1, 2), torch.zeros(1, 2)) + ((torch.zeros(1, dtype=torch.long),) if spec.accepts_target else ())
+    try:
+        spec.fn(*args, **hypers)
+    except ValueError as exc:
+        raise ConfigError(f"loss {loss!r}: {exc}") from None
 
 
 #: the loss hyper-parameters a student config can set (``None``: the loss's own default)

@@ -153,15 +153,16 @@ class _Run:
         self.start_epoch = int(ck["epoch"])
 
     # ------------------------------------------------------------------ one epoch
-    def train_epoch(self, epoch: int) -> dict[str, Any]:
-        """Optimise over one pass of the training set; the epoch's averaged training metrics."""
+    def train_epoch(self, epoch: int) -> tuple[dict[str, Any], dict[str, float]]:
+        """Optimise over one pass of the training set; the epoch's training metrics (averaged over
+        its examples) and the task's end-of-epoch metrics."""
         cfg, task, dev = self.cfg, self.task, self.rt.device
         self.sampler.set_epoch(epoch)
         self.net.train()
         task.start_epoch(epoch)
         show = cfg.progress and self.ctx.rank == 0
         spe = len(self.loader)
-        sums, names, last = None, [], {}
+        sums, names, last, counts = None, [], {}, False
         self.bar = tqdm(self.loader, desc=f"{task.role} epoch {epoch + 1}/{cfg.epochs}", disable=not show,
                         file=sys.stderr, leave=True, ascii=True)
         for step, idx in enumerate(self.bar):
@@ -187,7 +188,7 @@ class _Run:
         n = float(sums[-1])
         return {"lr": lr, **last, "train_loss": float(sums[0]) / n,
                 **{f"train_{k}": float(sums[1 + i]) / n for i, k in enumerate(names)},
-                **({"train_acc": float(sums[-2]) / n} if counts else {}), "_extra": extra}
+                **({"train_acc": float(sums[-2]) / n} if counts else {})}, extra
 
     # ------------------------------------------------------------------ evaluate, checkpoint
     def checkpoint(self, epoch: int, row: dict[str, Any], improved: bool) -> None:
@@ -233,8 +234,7 @@ class _Run:
         self.write_metrics(self.start_epoch >= cfg.epochs)  # a resumed run rewrites what the checkpoint knows
         for epoch in range(self.start_epoch, cfg.epochs):
             t0 = time.perf_counter()
-            train = self.train_epoch(epoch)
-            extra = train.pop("_extra")
+            train, extra = self.train_epoch(epoch)
             test = task.evaluate(self.model)
             score = test[task.monitor]
             improved = score > self.best

@@ -43,6 +43,9 @@ def test_configerror_is_the_package_wide_one():
     (StudentConfig(loss="gkl", teacher="t.pt", weight_temperature=-1.0), 1, "weight_temperature=-1.0 must be positive"),
     (StudentConfig(loss="gkl", teacher="t.pt", convention="paper"), 1, "unknown convention 'paper'"),
     (StudentConfig(warmup_epochs=-1, teacher="t.pt"), 1, "warmup_epochs=-1 must be >= 0"),
+    # the loss's own checks, run before any training
+    (StudentConfig(loss="gkl", teacher="t.pt", gamma=-1.0), 1, "loss 'gkl': gamma must lie in (0, inf)"),
+    (StudentConfig(loss="js", teacher="t.pt", beta=2.0), 1, "loss 'js': beta must lie in [0, 1]"),
     (CompareConfig(losses=("ce", "foo")), 1, "unknown loss 'foo'"),
     (CompareConfig(seeds=0), 1, "seeds=0"),
 ])
