@@ -215,7 +215,7 @@ def axis(value: Any, ndim: int, *, of: str, name: str = "axis") -> int:
                          f"with at least one dimension")
     if not -ndim <= ax < ndim:
         raise ValueError(f"{name}={ax} is out of range for {of} with {ndim} dimension(s); "
-                         f"use an {name} in [{-ndim}, {ndim - 1}]")
+                         f"use {name} in [{-ndim}, {ndim - 1}]")
     return ax % ndim
 
 

@@ -194,6 +194,7 @@ def test_vector():
     assert v.dtype == np.float64 and v.tolist() == [1.0, 2.5, 4.0]
     np.testing.assert_array_equal(checks.vector(torch.tensor([0.5, 0.25]), "t"), [0.5, 0.25])
     np.testing.assert_array_equal(checks.vector(np.arange(3), "t"), [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(checks.vector([Fraction(1, 2), 1], "t"), [0.5, 1.0])  # object array
     for bad in ("abc", ["a", "b"], [True, False], [1j, 2j], None, [[1.0], [2.0, 3.0]]):
         with pytest.raises(TypeError, match="^grid must be a 1-D sequence of numbers"):
             checks.vector(bad, "grid")
@@ -218,7 +219,7 @@ def test_axis():
     assert checks.axis(np.int64(1), 3, of="p") == 1
     assert checks.axis(torch.tensor(0), 1, of="p") == 0
     assert type(checks.axis(np.int64(-2), 2, of="p")) is int
-    with pytest.raises(ValueError, match=r"^axis=3 is out of range for p with 3 dimension\(s\); use an axis in \[-3, 2\]"):
+    with pytest.raises(ValueError, match=r"^axis=3 is out of range for p with 3 dimension\(s\); use axis in \[-3, 2\]"):
         checks.axis(3, 3, of="p")
     with pytest.raises(ValueError, match=r"^axis=-4 is out of range"):
         checks.axis(-4, 3, of="p")
