@@ -65,11 +65,14 @@ def test_chapter_has_local_explorer_and_online_slider(nb):
     cs = cells(nb)
     explorers = [c for c in cs if c["cell_type"] == "code" and "explorer" in "".join(c["source"])
                  and "import" not in "".join(c["source"]).splitlines()[-1]]
-    assert explorers, f"{nb.name}: an ipywidgets explorer from klviz.widgets"
+    assert explorers, f"{nb.name}: an ipywidgets explorer (a declared figure's .explorer())"
     for c in explorers:
-        if re.search(r"^\w*explorer\(", "".join(c["source"]).splitlines()[-1].strip()):
+        if re.search(r"^[\w.]*explorer\(", "".join(c["source"]).splitlines()[-1].strip()):
             assert "remove-output" in c["metadata"].get("tags", []), f"{nb.name}: tag the explorer cell remove-output"
-    assert "show(" in text(cs, "code") and "klviz.online" in text(cs, "code"), f"{nb.name}: a klviz.online slider"
+    code = text(cs, "code")
+    assert "klviz.figures" in code and re.search(r"show\(\s*[\w.]+\.online\(", code), (
+        f"{nb.name}: a kernel-free slider, show(<declared figure>.online(...), alt=...) from klviz.figures"
+    )
 
 
 def test_install_cell_points_at_the_configured_repository():
