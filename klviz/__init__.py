@@ -6,9 +6,9 @@ Submodules (each with one job):
 - :mod:`klviz.info` -- entropy, cross-entropy, KL, JS (numpy or torch), Gaussian KL
 - :mod:`klviz.losses` -- distillation losses: KD, DKD, DKL, IKL/GKL, JS (O(B*C))
 - :mod:`klviz.symbolic` -- sympy expressions and gradient proofs
-- :mod:`klviz.plots` -- matplotlib figures shared by the chapters (one style)
-- :mod:`klviz.widgets` -- ipywidgets explorers built on :mod:`klviz.plots`
-- :mod:`klviz.online` -- kernel-free Plotly figures with sliders for the web book
+- :mod:`klviz.figures` -- the chapters' figures, one module per topic, each declared once
+- :mod:`klviz.viz` -- the book style and the three renderers of a declared figure: static
+  matplotlib, ipywidgets explorer, kernel-free Plotly slider for the web book
 - :mod:`klviz.estimators` -- Monte Carlo estimators of KL (k1, k2, k3) and their bias/variance
 - :mod:`klviz.fitting` -- fitting one Gaussian to a mixture by forward or reverse KL (and by GKD's generalized JSD)
 - :mod:`klviz.gradients` -- logit gradients of KD, DKL and GKL (closed forms and autograd)
