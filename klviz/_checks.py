@@ -68,6 +68,8 @@ def _is_real(value: Any) -> bool:
 
 def _is_integral(value: Any) -> bool:
     # Python and numpy ints, and 0-d integer arrays/tensors; never bool
+    if type(value) is int:  # the common case, without the ABC check
+        return True
     if isinstance(value, bool):
         return False
     return isinstance(value, numbers.Integral) or _dtype_kind(value) == "i"
@@ -81,15 +83,22 @@ def number(value: Any, name: str, *, low: float | None = None, high: float | Non
     >>> number(0.5, "alpha", low=0, high=1)
     0.5
     """
-    if not _is_real(value):
-        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})"
-                        + (f"; {hint}" if hint else ""))
-    try:
-        # a 0-d tensor gives its value without autograd's warning about a scalar conversion
-        v = float(value.detach() if hasattr(value, "detach") else value)
-    except OverflowError:  # an int too large for a float: it is out of any finite range
-        v = math.inf if value > 0 else -math.inf
-    if math.isnan(v) or (math.isinf(v) and not allow_inf):
+    # plain floats and ints first, without the ABC checks: losses check their settings on every call
+    if type(value) is float:
+        v = value
+    else:
+        raw = value
+        if type(value) is not int:
+            if not _is_real(value):
+                raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})"
+                                + (f"; {hint}" if hint else ""))
+            # a 0-d tensor gives its value without autograd's warning about a scalar conversion
+            raw = value.detach() if hasattr(value, "detach") else value
+        try:
+            v = float(raw)
+        except OverflowError:  # an int too large for a float: it is out of any finite range
+            v = math.inf if value > 0 else -math.inf
+    if not math.isfinite(v) and (not allow_inf or math.isnan(v)):
         raise ValueError(f"{name} must be a finite number, got {value!r}" + (f"; {hint}" if hint else ""))
     bad_low = low is not None and (v <= low if low_open else v < low)
     bad_high = high is not None and (v >= high if high_open else v > high)
