@@ -254,7 +254,7 @@ def visit(page, url: str, rel: str, root: Path, shots: Path, record) -> dict:
             record("images", f"{rel}: image {img['src']} has alt text {alt!r}; describe what it shows (cell metadata image.alt)")
     for label in page.eval_on_selector_all("figure.klviz-online", "els => els.map(e => e.getAttribute('aria-label') || '')"):
         if len(label.split()) < 3:
-            record("images", f"{rel}: a Plotly figure has aria-label {label!r}; pass a describing alt= to klviz.online.show")
+            record("images", f"{rel}: a Plotly figure has aria-label {label!r}; pass a describing alt= to klviz.viz.show")
 
     widgets = page.evaluate(WIDGET_REPORT)
     if widgets:
@@ -288,7 +288,7 @@ def visit(page, url: str, rel: str, root: Path, shots: Path, record) -> dict:
     n_plotly = page.locator("figure.klviz-online .js-plotly-plot").count()
     stats["plotly"] = n_plotly
     if is_chapter(rel) and n_plotly == 0:
-        record("plotly", f"{rel}: no kernel-free Plotly slider (figure.klviz-online from klviz.online.show) in this chapter")
+        record("plotly", f"{rel}: no kernel-free Plotly slider (figure.klviz-online from klviz.viz.show) in this chapter")
     for k in range(n_plotly):
         plot = page.locator("figure.klviz-online .js-plotly-plot").nth(k)
         rail = plot.locator(".slider-rail-touch-rect").first
