@@ -198,11 +198,15 @@ class TrainConfig:
             )
 
 
+def _redefault(base: type, name: str, default: Any) -> Any:
+    """Field ``name`` of ``base`` with another default (help, choices and checks kept)."""
+    return field(default=default, metadata=base.__dataclass_fields__[name].metadata)
+
+
 @dataclass
 class _StudentFields(TrainConfig):
-    run_dir: str = option("runs/student", help="where checkpoints (best.pt, last.pt) and metrics (metrics.json/.csv) go",
-                          group=_OUT, metavar="DIR", resume_free=True)
-    model: str = option("mlp", help="architecture", group="model", metavar="NAME", choices=_models, noun="model")
+    run_dir: str = _redefault(TrainConfig, "run_dir", "runs/student")
+    model: str = _redefault(TrainConfig, "model", "mlp")
     #: teacher checkpoint (``best.pt`` or ``last.pt`` of a teacher run); not needed for ``loss="ce"``
     teacher: str | None = option(None, help="teacher checkpoint, e.g. runs/teacher/best.pt", group=_L, metavar="CKPT",
                                  type=str)
