@@ -195,7 +195,7 @@ class FigureSpec:
             fig, axes = new_axes(ax, figsize=self.figsize)
             panels: tuple = (axes,)
         else:
-            fig, axes = new_axes_row(ax, ncols=self.panels, figsize=self.figsize or (11.0, 3.9))
+            fig, axes = new_axes_row(ax, ncols=self.panels, figsize=self.figsize)
             panels = tuple(axes)
         data = self.data(**values)
         self.draw(axes, data, values)

@@ -56,9 +56,10 @@ def online_figure(spec, *, max_points: int = 400, **given: Any):
     active = grid.index(param.on_grid(values[param.name], grid))
     frames = []
     for v in grid:
-        fig, axes = offscreen_axes(spec.panels, figsize=spec.figsize or ((11.0, 3.9) if spec.panels > 1 else None))
+        fig, axes = offscreen_axes(spec.panels, figsize=spec.figsize)
         spec.figure(ax=axes[0] if spec.panels == 1 else axes, **{**values, param.name: v})
         frames.append(convert_figure(fig, max_points=max_points))
+    height_in = float(fig.get_size_inches()[1])
     figure = go.Figure()
     blocks = []
     for i, (traces, _layout) in enumerate(frames):
@@ -72,7 +73,6 @@ def online_figure(spec, *, max_points: int = 400, **given: Any):
         visible = [start <= k < stop for k in range(total)]
         steps.append(dict(method="update", label=param.label_of(v), value=repr(v),
                           args=[{"visible": visible}, _flatten(layout)]))
-    height_in = (spec.figsize or (6.4, 3.8))[1]
     figure.update_layout(
         frames[active][1],
         template="plotly_white",

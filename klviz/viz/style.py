@@ -24,6 +24,9 @@ PALETTE: list[str] = [
     "#000000",  # black
 ]
 
+#: the size of a figure of panels side by side (:func:`new_axes_row`)
+ROW_FIGSIZE: tuple[float, float] = (11.0, 3.9)
+
 _RC = {
     "axes.prop_cycle": mpl.cycler(color=PALETTE),
     "figure.figsize": (6.4, 3.8),
@@ -65,7 +68,7 @@ def new_axes(ax=None, *, figsize: tuple[float, float] | None = None):
     return fig, ax
 
 
-def new_axes_row(axes=None, *, ncols: int = 2, figsize: tuple[float, float] = (11.0, 3.9)):
+def new_axes_row(axes=None, *, ncols: int = 2, figsize: tuple[float, float] | None = None):
     """Return ``(fig, axes)`` for a figure of ``ncols`` panels side by side: the given sequence of
     axes and their figure, or fresh ones in the book style."""
     if axes is not None:
@@ -73,7 +76,7 @@ def new_axes_row(axes=None, *, ncols: int = 2, figsize: tuple[float, float] = (1
         if len(axes) != ncols:
             raise ValueError(f"ax: give {ncols} axes (one per panel), got {len(axes)}")
         return axes[0].figure, axes
-    return _subplots(ncols, figsize)
+    return _subplots(ncols, figsize or ROW_FIGSIZE)
 
 
 def offscreen_axes(ncols: int = 1, *, figsize: tuple[float, float] | None = None):
@@ -86,7 +89,7 @@ def offscreen_axes(ncols: int = 1, *, figsize: tuple[float, float] | None = None
     from matplotlib.figure import Figure
 
     with book_style():
-        fig = Figure(figsize=figsize or _RC["figure.figsize"])
+        fig = Figure(figsize=figsize or (ROW_FIGSIZE if ncols > 1 else _RC["figure.figsize"]))
         FigureCanvasAgg(fig)
         axes = fig.subplots(1, ncols, squeeze=False)
     return fig, tuple(axes[0])
