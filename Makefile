@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 MATHJAX_VERSION := 3.2.2
 MATHJAX := book/_static/vendor/mathjax/tex-svg-full.js
 
-.PHONY: book test venv vendor browser clean export bench bench-full bench-book
+.PHONY: book test venv vendor browser clean export bench bench-full bench-book gpu-check
 
 venv: $(STAMP)
 
@@ -56,6 +56,12 @@ bench-full: venv
 
 bench-book: venv vendor
 	$(PY) benchmarks/book_build.py
+
+# GPU readiness (benchmarks/gpu_check.py): the system python3 with its own torch, numpy and
+# scikit-learn, the working tree on the import path; no virtual environment, no installs.
+GPU_PYTHON ?= python3
+gpu-check:
+	PYTHONPATH=. $(GPU_PYTHON) benchmarks/gpu_check.py
 
 clean:
 	rm -rf _build

@@ -46,24 +46,18 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from klviz.losses import (  # noqa: E402
-    dkl_loss,
-    gkl_loss,
-    js_loss,
-    kd_loss,
-    pairwise_wmse_bruteforce,
-)
+from klviz.losses import REGISTRY, LossSpec, pairwise_wmse_bruteforce  # noqa: E402
 
 T = 4.0
 BASELINE = "kl_div (baseline)"
 
 
-def baseline(s, t):
+def baseline(s, t, y=None):
     return F.kl_div(F.log_softmax(s / T, -1), F.log_softmax(t / T, -1), log_target=True,
                     reduction="batchmean") * T**2
 
 
-def gkl_pairwise(s, t):
+def gkl_pairwise(s, t, y=None):
     """GKL (book convention, γ=1) with the B×C×C wMSE: the naive form."""
     os_, ot = s / T, t / T
     p = torch.softmax(ot, -1)
@@ -72,17 +66,23 @@ def gkl_pairwise(s, t):
     return (T * T * (0.25 * wm + ce)).mean()
 
 
-METHODS = {
-    BASELINE: baseline,
-    "kd_loss": lambda s, t: kd_loss(s, t, temperature=T),
-    "dkl_loss": lambda s, t: dkl_loss(s, t, temperature=T),
-    "gkl_loss": lambda s, t: gkl_loss(s, t, temperature=T),
-    "js_loss": lambda s, t: js_loss(s, t, temperature=T),
-    "js_loss (unfused)": lambda s, t: js_loss(s, t, temperature=T, fused=False),
-    "dkl_loss (unfused)": lambda s, t: dkl_loss(s, t, temperature=T, fused=False),
-    "gkl_loss (unfused)": lambda s, t: gkl_loss(s, t, temperature=T, fused=False),
-    "gkl pairwise B×C×C": gkl_pairwise,
-}
+def registered(spec: LossSpec, **options):
+    """``fn(s, t, y)`` calling a registered loss at ``T`` with its defaults; ``y`` (random
+    labels) is passed only to a loss that needs a target (the registry says which)."""
+    if "temperature" in spec.hyper_names():
+        options["temperature"] = T
+    if spec.needs_target:
+        return lambda s, t, y: spec.fn(s, t, y, **options)
+    return lambda s, t, y: spec.fn(s, t, **options)
+
+
+#: every registered loss with its defaults, then the autograd forms of the fused ones
+#: (``fused=False``) and the naive pairwise wMSE
+METHODS = {BASELINE: baseline}
+METHODS.update({spec.fn.__name__: registered(spec) for spec in REGISTRY.values()})
+METHODS.update({f"{spec.fn.__name__} (unfused)": registered(spec, fused=False)
+                for spec in REGISTRY.values() if spec.fused and spec.name != "ikl"})  # ikl = gkl, γ = 1
+METHODS["gkl pairwise B×C×C"] = gkl_pairwise
 COMPILED = [BASELINE, "kd_loss", "dkl_loss", "gkl_loss", "js_loss", "gkl_loss (unfused)"]
 
 
@@ -98,25 +98,25 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def fwd_bwd(fn, s, t):
-    loss = fn(s, t)
+def fwd_bwd(fn, s, t, y):
+    loss = fn(s, t, y)
     loss.backward()
     s.grad = None
 
 
-def peak_memory(fn, s, t, device) -> float:
+def peak_memory(fn, s, t, y, device) -> float:
     """Peak bytes allocated during one forward+backward (see the module docstring)."""
     if device.type == "cuda":
         sync(device)
         torch.cuda.reset_peak_memory_stats(device)
         before = torch.cuda.memory_allocated(device)
-        fwd_bwd(fn, s, t)
+        fwd_bwd(fn, s, t, y)
         sync(device)
         return float(torch.cuda.max_memory_allocated(device) - before)
     from torch.profiler import ProfilerActivity, profile
 
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fwd_bwd(fn, s, t)
+        fwd_bwd(fn, s, t, y)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "trace.json")
         prof.export_chrome_trace(path)
@@ -127,13 +127,13 @@ def peak_memory(fn, s, t, device) -> float:
     return float(max(totals, default=0))
 
 
-def time_cell(fns: dict, s, t, device, reps: int, warmup: int) -> dict[str, list[float]]:
+def time_cell(fns: dict, s, t, y, device, reps: int, warmup: int) -> dict[str, list[float]]:
     names = list(fns)
     times: dict[str, list[float]] = {n: [] for n in names}
     # short cells are noisy on a shared machine: give them more rounds (<= 60, ~0.3 s of baseline)
     sync(device)
     t0 = time.perf_counter()
-    fwd_bwd(fns[BASELINE], s, t)
+    fwd_bwd(fns[BASELINE], s, t, y)
     sync(device)
     reps = max(reps, min(60, int(0.3 / max(time.perf_counter() - t0, 1e-6))))
     # A fresh random order every round: a fixed (even rotating) cyclic order always puts the
@@ -145,7 +145,7 @@ def time_cell(fns: dict, s, t, device, reps: int, warmup: int) -> dict[str, list
         for n in order:
             sync(device)
             t0 = time.perf_counter()
-            fwd_bwd(fns[n], s, t)
+            fwd_bwd(fns[n], s, t, y)
             sync(device)
             if r >= warmup:
                 times[n].append(time.perf_counter() - t0)
@@ -153,10 +153,12 @@ def time_cell(fns: dict, s, t, device, reps: int, warmup: int) -> dict[str, list
 
 
 def make_inputs(rows: int, C: int, dtype, device, seed: int = 0):
+    """Student logits (requiring grad), detached teacher logits and random labels."""
     g = torch.Generator(device="cpu").manual_seed(seed)
     s = (2 * torch.randn(rows, C, generator=g)).to(device, dtype).requires_grad_(True)
     t = (2 * torch.randn(rows, C, generator=g)).to(device, dtype)
-    return s, t
+    y = torch.randint(0, C, (rows,), generator=g).to(device)
+    return s, t, y
 
 
 def main(argv=None) -> int:
@@ -221,10 +223,10 @@ def main(argv=None) -> int:
                     fns[name] = fn
                 if BASELINE not in fns:
                     continue
-                s, t = make_inputs(R, C, dtype, device)
-                runs = [time_cell(fns, s, t, device, reps, warmup) for _ in range(max(1, args.repeat))]
+                s, t, y = make_inputs(R, C, dtype, device)
+                runs = [time_cell(fns, s, t, y, device, reps, warmup) for _ in range(max(1, args.repeat))]
                 times = {n: [x for run in runs for x in run[n]] for n in fns}
-                mems = {n: peak_memory(f, s, t, device) for n, f in fns.items()}
+                mems = {n: peak_memory(f, s, t, y, device) for n, f in fns.items()}
                 base_ms = statistics.median(times[BASELINE]) * 1e3
                 for n in fns:
                     med = statistics.median(times[n]) * 1e3
@@ -249,7 +251,7 @@ def main(argv=None) -> int:
                     try:
                         cf = torch.compile(METHODS[n], dynamic=False)
                         t0 = time.perf_counter()
-                        fwd_bwd(cf, s, t)
+                        fwd_bwd(cf, s, t, y)
                         sync(device)
                         ctime[n] = time.perf_counter() - t0
                         cfns[n] = cf
@@ -258,7 +260,7 @@ def main(argv=None) -> int:
                                              f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
                 if BASELINE not in cfns:
                     continue
-                ctimes = time_cell(cfns, s, t, device, reps, warmup)
+                ctimes = time_cell(cfns, s, t, y, device, reps, warmup)
                 cbase = statistics.median(ctimes[BASELINE]) * 1e3
                 for n in cfns:
                     med = statistics.median(ctimes[n]) * 1e3

@@ -31,9 +31,10 @@ __all__ = [
 RowFn = Callable[[Tensor, Tensor, "Tensor | None"], Tensor]
 
 #: ``k(s, t, y, gs_out, gt_out, gscale) -> per-row values``: computes, for a chunk of rows,
-#: the values and writes the analytic gradients (already multiplied by ``gscale``) into
-#: ``gs_out`` / ``gt_out`` (views of the full gradients, in the inputs' dtype; None = not
-#: wanted). No autograd graph is built.
+#: the values and the analytic gradients, both multiplied by ``gscale`` (the reduction's
+#: factor, 1 for per-row values), and writes the gradients into ``gs_out`` / ``gt_out``
+#: (views of the full gradients, in the inputs' dtype; None = not wanted). No autograd
+#: graph is built.
 KernelFn = Callable[[Tensor, Tensor, "Tensor | None", "Tensor | None", "Tensor | None", float], Tensor]
 
 #: Elements per row chunk of the fused kernels on CPU (an explicit chunk_size can only
@@ -169,7 +170,8 @@ class FusedRows(torch.autograd.Function):
     def forward(ctx, kernel: KernelFn, chunk_size: int | None, target: Tensor | None,  # type: ignore[override]
                 scale: float | None, student: Tensor, teacher: Tensor) -> Tensor:
         # scale=None: per-row values out; a float: their sum times scale (the reduction),
-        # with the gradients pre-scaled inside the kernel, saving a pass in backward
+        # with the values and the gradients scaled inside the kernel, saving a pass in
+        # backward and an operation here
         need_s, need_t = ctx.needs_input_grad[4], ctx.needs_input_grad[5]
         gscale = 1.0 if scale is None else scale
         n, C = student.shape
@@ -188,14 +190,15 @@ class FusedRows(torch.autograd.Function):
         # ctx directly (no saved-tensor bookkeeping).
         ctx.grads = (gs, gt)
         ctx.reduced = scale is not None
-        if scale is None:
-            return out
-        total = out.sum()
-        return total if scale == 1.0 else total.mul_(scale)
+        return out if scale is None else out.sum()
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out: Tensor):  # type: ignore[override]
+        # (once_differentiable's wrapper costs as much as a small kernel: this check is
+        # what it buys, a clear error instead of silently wrong second derivatives)
+        if torch.is_grad_enabled():
+            raise RuntimeError("the fused losses have first derivatives only (create_graph=True "
+                               "needs a second one): pass fused=False")
         gs, gt = ctx.grads
         if ctx.reduced:
             # the usual loss.backward(): a CPU scalar 1 needs no pass over the gradient

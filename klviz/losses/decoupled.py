@@ -25,6 +25,7 @@ from klviz.losses._engine import (
     auto_chunk,
     compute_dtype,
     reduce,
+    rowdot,
     run_fused,
     run_rows,
     scaled,
@@ -101,6 +102,11 @@ def _shifted(x: Tensor) -> Tensor:
 
 WeightFn = Callable[[Tensor, "Tensor | None", Tensor, Tensor], Tensor]
 
+#: Chunks of at most this many values take the short path of the fused kernel (fewest
+#: operations, a few more temporaries): below it the Python and dispatch cost of each
+#: operation outweighs the memory traffic the long path saves (book/performance.md).
+SMALL_ELEMENTS = 1 << 15
+
 
 def _decoupled_kernel(T: float, wm_coef: float | Tensor, ce_coef: float, dscale: float,
                       weight_fn: WeightFn | None, student_wm: bool) -> KernelFn:
@@ -125,6 +131,40 @@ def _decoupled_kernel(T: float, wm_coef: float | Tensor, ce_coef: float, dscale:
     # Per-row (R,)-sized operations cost as much Python/dispatch time as a pass over a
     # small chunk, so their number is kept low: Σp = 1 is used exactly (no P, W for w = p).
 
+    def k_small(s: Tensor, t: Tensor, gs_out: Tensor | None, gt_out: Tensor | None, gscale: float,
+                cd: torch.dtype) -> Tensor:
+        # w = p and a small chunk: per-operation overhead, not memory traffic, is the cost,
+        # so the fewest operations win (18 against the long path's 26): the value is one
+        # row-wise dot product Σ_j p_j (k1 c_j² − k2 log q_j)
+        os_ = s - s.amax(-1, keepdim=True)
+        ot = t - t.amax(-1, keepdim=True)
+        if T != 1.0:
+            os_.mul_(inv)
+            ot.mul_(inv)
+        p = torch.softmax(ot, -1)
+        d = ot.sub_(os_)
+        c = d.sub_(rowdot(p, d).unsqueeze(-1))
+        ls = torch.log_softmax(os_, -1)
+        q = ls.exp() if gs_out is not None else None
+        u = ls.mul_(-ce_coef * gscale).addcmul_(c, c, value=wscale * wm_coef * gscale)
+        val = rowdot(p, u)
+        cw = (gcoef * gscale) * wm_coef
+        wc = torch.mul(p, c) if (gt_out is not None or (student_wm and q is not None)) else None
+        if gt_out is not None:
+            torch.mul(wc, cw, out=gt_out)
+        if q is not None:
+            g = q.sub_(p)
+            kce = ce_coef * inv * gscale
+            if gs_out.dtype == cd:
+                g = torch.mul(g, kce, out=gs_out)
+            else:
+                g.mul_(kce)
+            if student_wm:
+                g.sub_(wc, alpha=cw)
+            if g is not gs_out:
+                gs_out.copy_(g)
+        return val
+
     def k(s: Tensor, t: Tensor, y: Tensor | None, gs_out: Tensor | None, gt_out: Tensor | None,
           gscale: float) -> Tensor:
         cd = compute_dtype(s, t)
@@ -132,6 +172,8 @@ def _decoupled_kernel(T: float, wm_coef: float | Tensor, ce_coef: float, dscale:
             s = s.to(cd)
         if t.dtype != cd:
             t = t.to(cd)
+        if weight_fn is None and s.numel() <= SMALL_ELEMENTS:
+            return k_small(s, t, gs_out, gt_out, gscale, cd)
         # subtract the row maximum before dividing by T: x − max is exact for logits near
         # each other (1e4 + small), x/T − max/T would round at the size of 1e4/T
         os_ = s - s.amax(-1, keepdim=True)
@@ -165,7 +207,8 @@ def _decoupled_kernel(T: float, wm_coef: float | Tensor, ce_coef: float, dscale:
         val = c.mul_(wc).sum(-1)  # Σ w c²; c is not needed any more
         if W is not None:
             val.mul_(W)
-        val.mul_(wscale * wm_coef).sub_(nce, alpha=ce_coef)
+        # values come out times gscale, like the gradients (the reduction's 1/n: no extra op)
+        val.mul_(wscale * wm_coef * gscale).sub_(nce, alpha=ce_coef * gscale)
         if gs_out is None and gt_out is None:
             return val
         cw = (gcoef * gscale) * wm_coef
@@ -206,7 +249,7 @@ def _dkl_kernel(T: float, a: float, b: float) -> KernelFn:
     return _decoupled_kernel(T, 0.25 * a * T * T, b * T * T, 1.0, None, student_wm=False)
 
 
-@register("dkl", target="none",
+@register("dkl", target="none", fused=True,
           hypers=(hyper("alpha", 1.0), hyper("beta", 1.0), hyper("temperature", 1.0)),
           summary="Cui et al. (arXiv:2305.13948, Thm. 1): T²[alpha/4 · wMSE(teacher side) + beta · CE]",
           convention={"t2": "yes",
@@ -268,7 +311,7 @@ def _gkl_weights(t: Tensor, y: Tensor | None, table: Tensor | None, Tw: float, g
     return lw.exp() if gamma == 1.0 else (gamma * lw).exp()
 
 
-@register("ikl", target="optional",
+@register("ikl", target="optional", fused=True,
           hypers=(hyper("alpha", 1.0), hyper("beta", 1.0), hyper("temperature", 1.0),
                   hyper("weight_temperature", None), hyper("convention", "book")),
           summary="Cui et al. (arXiv:2305.13948 v1/v2): GKL with gamma = 1",
@@ -294,7 +337,7 @@ def ikl_loss(student_logits: Tensor, teacher_logits: Tensor, target: Tensor | No
                     chunk_size=chunk_size, fused=fused)
 
 
-@register("gkl", target="optional",
+@register("gkl", target="optional", fused=True,
           hypers=(hyper("alpha", 1.0), hyper("beta", 1.0), hyper("temperature", 1.0), hyper("gamma", 1.0),
                   hyper("weight_temperature", None), hyper("convention", "book")),
           summary="Cui et al. (arXiv:2305.13948, later versions): DKL without the stop-gradient, "

@@ -67,7 +67,7 @@ def _js_kernel(beta: float, T: float) -> KernelFn:
                     torch.mul(g_a, inv * gscale, out=out)
                 else:
                     torch.sub(b_, a_, out=out).mul_(inv * gscale)
-            return val
+            return val if gscale == 1.0 else val.mul_(gscale)
         # log m, clamped so that m = 0 (both probabilities underflowed) gives 0·finite
         lm = torch.lerp(q, p, beta).clamp_min_(torch.finfo(cd).tiny).log_()
         gS = ls.sub_(lm)
@@ -78,12 +78,12 @@ def _js_kernel(beta: float, T: float) -> KernelFn:
             torch.mul(gS.sub_(ks.unsqueeze(-1)), q, out=gs_out).mul_((1.0 - beta) * inv * gscale)
         if gt_out is not None:
             torch.mul(gT.sub_(kt.unsqueeze(-1)), p, out=gt_out).mul_(beta * inv * gscale)
-        return kt.mul_(beta).add_(ks, alpha=1.0 - beta)
+        return kt.mul_(beta * gscale).add_(ks, alpha=(1.0 - beta) * gscale)
 
     return k
 
 
-@register("js", target="none", hypers=(hyper("beta", 0.5), hyper("temperature", 1.0)),
+@register("js", target="none", fused=True, hypers=(hyper("beta", 0.5), hyper("temperature", 1.0)),
           summary="Agarwal et al. (GKD, ICLR 2024): beta KL(p_T||m) + (1-beta) KL(p_S||m), m = beta p_T + (1-beta) p_S",
           convention={"t2": "no", "detached": "nothing",
                       "matches": "TRL `GKDTrainer.generalized_jsd_loss`"})

@@ -86,6 +86,9 @@ class LossSpec:
     hypers: tuple[Hyper, ...]  #: the hyper-parameters with the loss's defaults and help
     summary: str  #: one line: what the loss is (paper)
     convention: dict[str, str]  #: its row of the conventions table (keys of CONVENTION_COLUMNS)
+    #: fn takes ``fused=``: True (default) is a hand-written value-and-gradient kernel,
+    #: False its autograd form (double backward); an addition to the agreed API
+    fused: bool = False
 
     @property
     def needs_target(self) -> bool:
@@ -106,12 +109,14 @@ LOSSES: Mapping[str, Callable[..., Tensor]] = MappingProxyType(_FNS)
 
 
 def register(name: str, *, target: str, hypers: tuple[Hyper, ...], summary: str,
-             convention: dict[str, str]) -> Callable[[Callable[..., Tensor]], Callable[..., Tensor]]:
+             convention: dict[str, str], fused: bool = False
+             ) -> Callable[[Callable[..., Tensor]], Callable[..., Tensor]]:
     """Decorator: register the decorated loss function under ``name`` (returned unchanged).
 
     Checks, once at import, that the metadata agrees with the function: every hyper-parameter
     is a keyword of ``fn`` with that default, a loss that takes a target has a ``target``
-    parameter (without default if required), and the convention row has every column.
+    parameter (without default if required), ``fused`` says whether it takes ``fused=``, and
+    the convention row has every column.
     """
     _checks.choice(target, "target", TARGET_KINDS)
 
@@ -127,9 +132,11 @@ def register(name: str, *, target: str, hypers: tuple[Hyper, ...], summary: str,
         if has != (target != "none") or (has and (params["target"].default is inspect.Parameter.empty)
                                          != (target == "required")):
             raise ValueError(f"{fn.__name__}: target={target!r} does not match its signature")
+        if ("fused" in params) != fused:
+            raise ValueError(f"{fn.__name__}: fused={fused} does not match its signature")
         if set(convention) != set(CONVENTION_COLUMNS):
             raise ValueError(f"{fn.__name__}: convention needs the keys {sorted(CONVENTION_COLUMNS)}")
-        REGISTRY[name] = LossSpec(name, fn, target, tuple(hypers), summary, dict(convention))
+        REGISTRY[name] = LossSpec(name, fn, target, tuple(hypers), summary, dict(convention), fused)
         _FNS[name] = fn
         return fn
 

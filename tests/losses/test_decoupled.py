@@ -285,3 +285,30 @@ def test_fused_dkl_matches_autograd_form(T, logit_pair):
     # the unfused form supports double backward (e.g. for gradient penalties)
     g = torch.autograd.grad(dkl_loss(s, t, temperature=T, fused=False), s, create_graph=True)[0]
     assert g.requires_grad
+
+
+@pytest.mark.parametrize("small", [0, 1 << 30])
+@pytest.mark.parametrize("dtype", [D64, torch.float32, torch.bfloat16])
+def test_fused_long_and_short_paths_match_autograd(small, dtype, monkeypatch, logit_pair):
+    # the kernel takes a short path (fewest operations) for chunks of at most
+    # SMALL_ELEMENTS values and w = p, the long one (fewest buffers) otherwise: force each
+    from klviz.losses import decoupled
+
+    monkeypatch.setattr(decoupled, "SMALL_ELEMENTS", small)
+    s, t = logit_pair(5, 17)
+    s, t = s.detach().to(dtype).requires_grad_(), t.detach().to(dtype).requires_grad_()
+    tol = {} if dtype == D64 else dict(rtol=2e-5, atol=2e-6)
+    cases = [("dkl", dict(alpha=0.6, beta=1.7, temperature=2.0)), ("gkl", dict(alpha=0.6, beta=1.7, temperature=2.0)),
+             ("dkl", dict(temperature=1.0)), ("gkl", dict(temperature=3.0, alpha=0.0))]
+    for name, kw in cases:
+        for red in ("batchmean", "none"):
+            a = LOSSES[name](s, t, reduction=red, **kw)
+            b = LOSSES[name](s, t, reduction=red, fused=False, **kw)
+            torch.testing.assert_close(a, b, **tol)
+            up = torch.rand_like(a)
+            ga = torch.autograd.grad((a * up).sum(), (s, t))
+            gb = torch.autograd.grad((b * up).sum(), (s, t))
+            for x, z in zip(ga, gb):
+                assert x.dtype == dtype
+                torch.testing.assert_close(x.double(), z.double(),
+                                           **({} if dtype == D64 else dict(rtol=2e-2, atol=1e-3)))

@@ -146,7 +146,7 @@ def test_chunked_bf16_keeps_input_dtype_and_matches(logit_pair):
     torch.testing.assert_close(g_part.float(), g_full.float(), rtol=1e-2, atol=1e-7)
 
 
-@pytest.mark.parametrize("name", ["dkl", "gkl", "ikl", "js"])
+@pytest.mark.parametrize("name", [n for n in ALL if get_spec(n).fused])
 def test_fused_automatic_row_chunks_match_autograd(name, monkeypatch, logit_pair):
     # on CPU the fused kernels split the rows into cache-sized chunks on their own; force
     # one-, two- and all-row chunks on a small problem and compare with the autograd form
@@ -193,3 +193,10 @@ def test_fused_backward_twice_accumulates(logit_pair):
     torch.testing.assert_close(s.grad, 2 * g1)
     (2.5 * out).backward()  # an upstream gradient other than 1
     torch.testing.assert_close(s.grad, 4.5 * g1)
+
+
+def test_fused_double_backward_raises():
+    s, t = torch.randn(3, 5, dtype=torch.float64, requires_grad=True), torch.randn(3, 5, dtype=torch.float64)
+    for name in [n for n in ALL if get_spec(n).fused]:
+        with pytest.raises(RuntimeError, match="fused=False"):
+            torch.autograd.grad(get_spec(name).fn(s, t), s, create_graph=True)
