@@ -157,9 +157,10 @@ def _draw_learning_curves(comp, path) -> None:
     # the figure lives with the lab's figures; imported here so training needs no matplotlib
     import matplotlib.pyplot as plt
 
-    from klviz.plots.lab import learning_curves
+    from klviz.figures.lab import learning_curves
 
-    fig = learning_curves(comp.histories("test_acc"), teacher_acc=comp.teacher.last_test_acc if comp.teacher else None)
+    teacher_acc = comp.teacher.last_test_acc if comp.teacher else None
+    fig = learning_curves(histories=comp.histories("test_acc"), teacher_acc=teacher_acc)
     with atomic_write(path, "wb") as fh:
         fig.savefig(fh, format="png", bbox_inches="tight")
     plt.close(fig)

@@ -127,6 +127,7 @@ def test_compare_prints_a_table_and_writes_files(work):
     assert "paired difference to ce" in p.stdout
     for f in ("results.csv", "summary.csv", "curves.csv", "learning_curves.png"):
         assert (work / out / f).is_file()
+    assert (work / out / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # drawn by the CLI
     assert_one_line_error(cli("compare", "--losses", "ce", "--seeds", "1", "--out", out, *TINY, cwd=work), "--force")
     assert_one_line_error(cli("compare", "--losses", "ce,foo", "--out", "runs/cmp2", *TINY, cwd=work), "unknown loss 'foo'")
     assert not (work / "runs/cmp2").exists()  # checked before any training
