@@ -109,7 +109,8 @@ class Param:
         return self.fmt.format(value)
 
 
-@dataclass(frozen=True)
+# eq=False: a declaration is one object (hashed and compared by identity), its inputs a dict
+@dataclass(frozen=True, eq=False)
 class FigureSpec:
     """One figure, declared once (see the module docstring).  Calling the spec draws the static
     figure: ``spec(**values, ax=None)`` returns a :class:`matplotlib.figure.Figure`."""
