@@ -11,6 +11,7 @@ stays cheap for numpy-only users.
 
 from __future__ import annotations
 
+import numbers
 import sys
 from typing import Any
 
@@ -39,7 +40,16 @@ def is_tensor(x: Any) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
 
 
-def as_float(x: Any, *, like: Any = None) -> Any:
+def _not_real(arr: np.ndarray) -> bool:
+    # bools count as 0/1 (as numpy casts them); an object array must hold real numbers only
+    if arr.dtype.kind in "biuf":
+        return False
+    if arr.dtype.kind == "O":
+        return not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in arr.flat)
+    return True
+
+
+def as_float(x: Any, *, like: Any = None, name: str = "the input") -> Any:
     """Return ``x`` as a floating array of the right kind.
 
     - torch tensors stay tensors (autograd kept); integer/bool tensors become the default
@@ -48,9 +58,13 @@ def as_float(x: Any, *, like: Any = None) -> Any:
     - when ``like`` is a tensor, anything else becomes a tensor on its device and dtype.
     - everything else becomes a numpy array; float32 stays float32, float16 becomes float32,
       other input (lists, ints, float64) becomes float64.
+
+    Complex numbers, strings and other non-numbers raise a TypeError naming ``name``.
     """
     if is_tensor(x):
         torch = _torch()
+        if x.is_complex():
+            raise TypeError(f"{name} is a complex tensor ({x.dtype}); pass real numbers")
         if not torch.is_floating_point(x):
             return x.to(torch.get_default_dtype())
         if str(x.dtype).split(".")[-1] in LOW_PRECISION:
@@ -58,39 +72,41 @@ def as_float(x: Any, *, like: Any = None) -> Any:
         return x
     if like is not None and is_tensor(like):
         torch = _torch()
-        return torch.as_tensor(np.asarray(x), dtype=like.dtype, device=like.device)
+        return torch.as_tensor(as_float(x, name=name), dtype=like.dtype, device=like.device)
     arr = np.asarray(x)
     if arr.dtype == np.float32 or arr.dtype == np.float64:
         return arr
     if arr.dtype == np.float16:
         return arr.astype(np.float32)
     if np.iscomplexobj(arr):
-        raise TypeError("complex input is not supported; pass real numbers")
-    try:
-        return arr.astype(np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"expected real numbers, got an array of dtype {arr.dtype}") from err
+        raise TypeError(f"{name} holds complex numbers; pass real numbers")
+    if _not_real(arr):
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {arr.dtype}; "
+                        f"pass numbers (a list, a numpy array or a torch tensor)")
+    return arr.astype(np.float64)
 
 
-def common(*xs: Any) -> tuple[list[Any], bool]:
+def common(*xs: Any, names: tuple[str, ...] | None = None) -> tuple[list[Any], bool]:
     """Convert all arguments to one kind: tensors if any argument is a tensor, else numpy.
 
     Returns ``(converted, is_torch)``.  With tensors, the result dtype is the promoted float
     dtype of the tensor arguments (after half -> float32), on the first tensor's device.
+    ``names`` (one per argument) name them in the TypeError a non-number raises.
     """
-    tensors = [x for x in xs if is_tensor(x)]
-    if not tensors:
-        return [as_float(x) for x in xs], False
+    if names is None:
+        names = tuple(f"argument {i + 1}" for i in range(len(xs)))
+    if not any(is_tensor(x) for x in xs):
+        return [as_float(x, name=n) for x, n in zip(xs, names)], False
     torch = _torch()
-    converted_t = [as_float(t) for t in tensors]
-    dtype = converted_t[0].dtype
-    for t in converted_t[1:]:
+    # each tensor converted once; the others wait for the common dtype and device
+    conv = [as_float(x, name=n) if is_tensor(x) else None for x, n in zip(xs, names)]
+    tensors = [c for c in conv if c is not None]
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
         dtype = torch.promote_types(dtype, t.dtype)
-    device = converted_t[0].device
-    out = []
-    for x in xs:
-        if is_tensor(x):
-            out.append(as_float(x).to(dtype))
-        else:
-            out.append(torch.as_tensor(np.asarray(x, dtype=np.float64), dtype=dtype, device=device))
+    device = tensors[0].device
+    out = [
+        c.to(dtype) if c is not None else torch.as_tensor(as_float(x, name=n), dtype=dtype, device=device)
+        for c, x, n in zip(conv, xs, names)
+    ]
     return out, True

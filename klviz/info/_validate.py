@@ -123,7 +123,7 @@ def prepare(
 ) -> tuple[list[Any], int, bool]:
     """Convert probability arrays to one kind, broadcast a pair, check ``axis`` and (with
     ``validate``) the probability vectors.  Returns ``(arrays, axis, torch_)``."""
-    converted, torch_ = common(*arrays)
+    converted, torch_ = common(*arrays, names=names)
     if len(converted) == 2:
         converted = list(broadcast(converted[0], converted[1], torch_, names))
     ax = checks.axis(axis, converted[0].ndim, of=names[0])

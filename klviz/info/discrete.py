@@ -225,7 +225,7 @@ def binary_entropy(p: ArrayLike, *, base: Any = None, validate: bool = True) -> 
     Chapter ``ch-entropy`` (Entropy).
     With ``validate=True`` entries outside [0, 1] (or NaN) raise ValueError.
     """
-    (pp,), torch_ = common(p)
+    (pp,), torch_ = common(p, names=("p",))
     if validate:
         unit_interval(pp, "p", torch_, who="binary_entropy")
     one = ones_like(pp, torch_)

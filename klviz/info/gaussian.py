@@ -48,12 +48,13 @@ def gaussian_kl(
     (independent coordinates).
     Chapter ``ch-kl`` (KL divergence; the VAE in chapter ``ch-kl-practice``).
     """
-    (m1, s1, m2, s2), torch_ = common(mu1, sigma1, mu2, sigma2)
+    names = ("mu1", "sigma1", "mu2", "sigma2")
+    (m1, s1, m2, s2), torch_ = common(mu1, sigma1, mu2, sigma2, names=names)
     no_nan(m1, "mu1", torch_)
     no_nan(m2, "mu2", torch_)
     positive_values(s1, "sigma1", torch_)
     positive_values(s2, "sigma2", torch_)
-    shape = broadcast_shape((m1, s1, m2, s2), ("mu1", "sigma1", "mu2", "sigma2"))
+    shape = broadcast_shape((m1, s1, m2, s2), names)
     ratio = s1 / s2
     # -log(ratio) + (ratio^2 - 1)/2 is the same as the textbook form, written in the one ratio
     # so that sigma1 = sigma2 gives exactly the squared-mean term.
@@ -78,7 +79,7 @@ def vae_kl(mu: ArrayLike, logvar: ArrayLike, *, axis: int | None = -1) -> Any:
     Chapter ``ch-kl-practice``, KL in practice, Gaussians and the VAE
     (Kingma & Welling 2014, Appendix B).
     """
-    (m, lv), torch_ = common(mu, logvar)
+    (m, lv), torch_ = common(mu, logvar, names=("mu", "logvar"))
     shape = broadcast_shape((m, lv), ("mu", "logvar"))
     no_nan(m, "mu", torch_)
     no_nan(lv, "logvar", torch_)

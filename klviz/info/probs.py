@@ -29,7 +29,7 @@ def _scaled(z: Any, temperature: Any) -> Any:
 def _scaled_logits(logits: Any, axis: Any, temperature: Any) -> tuple[Any, int, bool]:
     """``(z / T, axis, torch_)`` for one logit array, its arguments checked."""
     checks.temperature(temperature)
-    (z,), torch_ = common(logits)
+    (z,), torch_ = common(logits, names=("logits",))
     ax = checks.axis(axis, z.ndim, of="logits")
     return _scaled(z, temperature), ax, torch_
 
@@ -72,7 +72,7 @@ def log_probs(
     probability 0).  Returns ``(log_probs, axis, torch_)``.
     """
     checks.temperature(temperature)
-    zs, torch_ = common(*logits)
+    zs, torch_ = common(*logits, names=names)
     if len(zs) == 2:
         zs = list(broadcast(zs[0], zs[1], torch_, names))
     ax = checks.axis(axis, zs[0].ndim, of=names[0])

@@ -105,3 +105,21 @@ class TestValidation:
         good = torch.tensor([0.4, 0.6], requires_grad=True)
         info.entropy(good).backward()
         assert good.grad is not None
+
+
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda: info.entropy(["a", "b"]), "p"),
+        (lambda: info.entropy([None, 1.0]), "p"),
+        (lambda: info.kl_divergence(torch.tensor([0.5, 0.5]), ["a", "b"]), "q"),
+        (lambda: info.softmax(torch.tensor([1j, 1.0])), "logits"),
+        (lambda: info.kl_divergence_from_logits([1.0, 2.0], [1j, 0.0]), "q_logits"),
+        (lambda: info.gaussian_kl(0.0, "x"), "sigma1"),
+        (lambda: info.vae_kl([0.0], [{}]), "logvar"),
+        (lambda: info.binary_entropy([0.5j]), "p"),
+    ],
+)
+def test_non_numbers_are_type_errors_naming_the_argument(call, name):
+    with pytest.raises(TypeError, match=f"^{name} (must hold real numbers|holds complex numbers|is a complex tensor)"):
+        call()
