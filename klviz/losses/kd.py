@@ -78,14 +78,15 @@ def _binary_logs(lp: Tensor, l1p: Tensor) -> Tensor:
 
     ``lp = o_y − logsumexp(o)`` is accurate when ``p ≤ 1/2`` (``|lp| ≥ ln 2``) and
     ``l1p = logsumexp(o_{≠y}) − logsumexp(o)`` when ``p ≥ 1/2``; in each regime the other
-    one is derived from the accurate one by :func:`log1mexp`. The plain difference of two
+    one is derived from the accurate one as ``log1p(−exp(·))`` (:func:`log1mexp` for
+    arguments ≤ −ln 2, so neither its other branch nor a guard is needed). The plain difference of two
     logsumexps cancels when ``p`` is tiny: ``log(1 − p) ≈ −p`` then comes out with an
     absolute error of one ulp of ``logsumexp``, a relative error of ``ε/p``.
     """
     small = lp < -_LN2  # p < 1/2
-    log_p = torch.where(small, lp, log1mexp(torch.where(small, -1.0, l1p)))
-    log_1mp = torch.where(small, log1mexp(torch.where(small, lp, -1.0)), l1p)
-    return torch.stack((log_p, log_1mp), -1)
+    exact = torch.where(small, lp, l1p)  # ≤ −ln 2 up to rounding: log1mexp's log1p branch
+    other = torch.log1p(-torch.exp(exact))
+    return torch.stack((torch.where(small, exact, other), torch.where(small, other, exact)), -1)
 
 
 def _minus_max(x: Tensor) -> Tensor:
