@@ -102,9 +102,9 @@ def _shifted(x: Tensor) -> Tensor:
 
 WeightFn = Callable[[Tensor, "Tensor | None", Tensor, Tensor], Tensor]
 
-#: Chunks of at most this many values take the short path of the fused kernel (fewest
-#: operations, a few more temporaries): below it the Python and dispatch cost of each
-#: operation outweighs the memory traffic the long path saves (book/performance.md).
+#: Chunks of at most this many values (computed in float32) take the short path of the fused
+#: kernel (fewest operations, a few more temporaries): below it the Python and dispatch cost
+#: of each operation outweighs the memory traffic the long path saves (book/performance.md).
 SMALL_ELEMENTS = 1 << 15
 
 
@@ -179,7 +179,8 @@ def _decoupled_kernel(T: float, wm_coef: float | Tensor, ce_coef: float, dscale:
             s = s.to(cd)
         if t.dtype != cd:
             t = t.to(cd)
-        if weight_fn is None and s.numel() <= SMALL_ELEMENTS:
+        # float64 is for checks, not speed: it keeps the long path's arithmetic
+        if weight_fn is None and cd == torch.float32 and s.numel() <= SMALL_ELEMENTS:
             return k_small(s, t, gs_out, gt_out, gscale, cd)
         # subtract the row maximum before dividing by T: x − max is exact for logits near
         # each other (1e4 + small), x/T − max/T would round at the size of 1e4/T
