@@ -19,8 +19,10 @@ three per-sample estimators are in use (Schulman 2020, *Approximating KL diverge
   :math:`p \approx q`.
 
 The functions take ``log_ratio`` (numpy or torch, any shape) so they work on the log-ratios
-of sampled tokens of a language model as well as on toy distributions.  Chapter ``ch-kl-practice``, KL in
-deep learning practice (``ch-kl-practice``).
+of sampled tokens of a language model as well as on toy distributions.
+:func:`expected_gradient` gives what each estimator's *gradient* estimates for a categorical
+policy: the value and the gradient of an estimator are different questions (an unbiased value
+does not make an unbiased gradient).  Chapter ``ch-kl-practice``, KL in deep learning practice.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ __all__ = [
     "EstimatorStats",
     "estimator_stats",
     "exact_estimator_moments",
+    "GRADIENT_TERMS",
+    "expected_gradient",
     "sample_log_ratio_categorical",
     "sample_log_ratio_gaussian",
     "gaussian_estimator_table",
@@ -237,6 +241,77 @@ def exact_estimator_moments(p: ArrayLike, q: ArrayLike) -> dict[str, tuple[float
         mean = float(np.sum(w * k))
         out[name] = (mean, float(np.sum(w * (k - mean) ** 2)))
     return out
+
+
+#: d k / d(log r) for each estimator, the outer factor of the chain rule in
+#: :func:`expected_gradient` (k1 = -l, k2 = l^2/2, k3 = e^l - 1 - l)
+_DERIVATIVES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "k1": lambda lr: -np.ones_like(lr),
+    "k2": lambda lr: lr,
+    "k3": np.expm1,
+}
+
+#: The parts of the gradient of an expectation over the policy's own samples.
+GRADIENT_TERMS = ("pathwise", "score", "total")
+
+
+def expected_gradient(
+    policy_logits: ArrayLike,
+    ref_logits: ArrayLike,
+    estimator: str = "k3",
+    *,
+    term: str = "pathwise",
+) -> np.ndarray:
+    r"""Exact expected gradient of one KL estimator with respect to the policy's logits.
+
+    For a categorical policy :math:`\pi_\theta = \operatorname{softmax}(\theta)` and a
+    reference :math:`\pi_{\mathrm{ref}} = \operatorname{softmax}(\texttt{ref\_logits})`, let
+    :math:`\ell(y) = \log\pi_{\mathrm{ref}}(y) - \log\pi_\theta(y)`; then
+    :math:`\nabla_\theta \log\pi_\theta(y) = e_y - \pi_\theta` and the gradient of the
+    estimator's mean splits into two sums over the :math:`C` outcomes:
+
+    .. math::
+        \nabla_\theta\, \mathbb E_{y\sim\pi_\theta}[k(\ell(y))]
+        = \underbrace{\mathbb E\big[k(\ell(y))\,(e_y - \pi_\theta)\big]}_{\text{score}}
+        + \underbrace{\mathbb E\big[-k'(\ell(y))\,(e_y - \pi_\theta)\big]}_{\text{pathwise}} .
+
+    ``term="pathwise"`` (the default) holds the sampled :math:`y` fixed: it is the mean of
+    what autograd returns for the estimator used as a loss term on sampled tokens.  It is
+    :math:`0` for :math:`k_1`, :math:`\nabla_\theta D_{\mathrm{KL}}(\pi_\theta\|\pi_{\mathrm{ref}})`
+    for :math:`k_2`, and :math:`\pi_\theta - \pi_{\mathrm{ref}} = \nabla_\theta
+    D_{\mathrm{KL}}(\pi_{\mathrm{ref}}\|\pi_\theta)`, the *forward* KL, for :math:`k_3`.
+    ``"score"`` is the score-function (REINFORCE) part, what a policy gradient gives when
+    the estimator is put in the reward; ``"total"`` is the sum.  Leading axes are batch axes,
+    the last holds the classes.  Schulman (2020) for the estimators, Shao et al. (2024, GRPO)
+    for :math:`k_3` as a loss term; chapter ``ch-kl-practice``.
+    """
+    name = checks.choice(estimator, "estimator", sorted(ESTIMATORS))
+    part = checks.choice(term, "term", GRADIENT_TERMS)
+    lp = np.asarray(info.log_softmax(_logits(policy_logits, "policy_logits")), dtype=float)
+    lq = np.asarray(info.log_softmax(_logits(ref_logits, "ref_logits")), dtype=float)
+    if lp.shape != lq.shape:
+        raise ValueError(f"policy_logits and ref_logits: give equal shapes; got {lp.shape}, {lq.shape}")
+    p = np.exp(lp)
+    lr = lq - lp
+    # weight of each outcome y in sum_y p_y w_y (e_y - p) = p * w - p * sum_y p_y w_y
+    w = np.zeros_like(lr)
+    if part in ("score", "total"):
+        w = w + np.asarray(ESTIMATORS[name](lr), dtype=float)
+    if part in ("pathwise", "total"):
+        w = w - _DERIVATIVES[name](lr)
+    pw = p * w
+    return pw - p * pw.sum(axis=-1, keepdims=True)
+
+
+def _logits(x: ArrayLike, name: str) -> np.ndarray:
+    if is_tensor(x):
+        x = x.detach().cpu().double().numpy()
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim < 1 or arr.shape[-1] < 2:
+        raise ValueError(f"{name}: give logits with at least 2 classes on the last axis; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: logits must be finite (no NaN or inf)")
+    return arr
 
 
 def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:

@@ -14,7 +14,8 @@ Layout (import from ``klviz.symbolic``; the submodules are where the code lives)
   measures (entropy, cross-entropy, KL, JS, binary entropy) as expressions; ``latex``.
 - :mod:`klviz.symbolic.maxima`: the maximum-entropy derivations.
 - :mod:`klviz.symbolic.gaussian`: the Gaussian and VAE KLs, derived and in closed form.
-- :mod:`klviz.symbolic.proofs`: gradient proofs (KD, DKL = KL, BCE) and the wMSE identity.
+- :mod:`klviz.symbolic.proofs`: gradient proofs (KD, DKL = KL, BCE, the k1/k2/k3 estimators),
+  the wMSE identity and KL = TCKD + (1 - p_t) NCKD.
 - ``_exact``: argument checks (sizes, exact temperatures) and the simplification to 0.
 
 Where new code goes: expressions of new measures (mutual information, f-divergences) next
@@ -48,7 +49,9 @@ from klviz.symbolic.measures import (
 )
 from klviz.symbolic.proofs import (
     bce_gradient,
+    dkd_decomposition,
     kd_kl_gradient,
+    kl_estimator_gradients,
     prove_dkl_gradient_equivalence,
     wmse_identity,
 )

@@ -3,8 +3,9 @@ r"""Symbolic proofs about gradients and identities of the distillation losses.
 Each proof returns the *simplified differences* between the two sides of an identity; it
 holds when every difference is exactly ``0`` (symbolic simplification, not a numerical spot
 check): the KD gradient (Hinton et al. 2015), the gradient equivalence of KL and the
-decoupled KL (Cui et al. 2023), the gradient of binary cross-entropy and the weighted-MSE
-identity behind the DKL decomposition.
+decoupled KL (Cui et al. 2023), the gradient of binary cross-entropy, the weighted-MSE
+identity behind the DKL decomposition, the mean gradients of the k1/k2/k3 KL estimators
+(Schulman 2020) and the TCKD/NCKD split of the KL (Zhao et al. 2022).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ __all__ = [
     "prove_dkl_gradient_equivalence",
     "bce_gradient",
     "wmse_identity",
+    "kl_estimator_gradients",
+    "dkd_decomposition",
 ]
 
 
@@ -258,3 +261,70 @@ def wmse_identity(n: int) -> dict[str, Any]:
         "appendix_difference": app_diff,
         "appendix_difference_normalised": normalised,
     }
+
+
+def kl_estimator_gradients(n: int = 3) -> dict[str, Any]:
+    r"""The mean gradient of the KL estimators :math:`k_1, k_2, k_3` with the sample held fixed.
+
+    For a policy :math:`\pi = \operatorname{softmax}(\theta)` and a reference
+    :math:`\pi_{\mathrm{ref}} = \operatorname{softmax}(\rho)` over ``n`` classes, with
+    :math:`\ell(y) = \log\pi_{\mathrm{ref}}(y) - \log\pi(y)`, the pathwise gradient is
+    :math:`g_k = \sum_y \pi(y)\,\nabla_\theta k(\ell(y))`, the weights :math:`\pi(y)` not
+    differentiated (the sampled :math:`y` is fixed).  The identities
+
+    .. math:: g_{k_1} = 0,\quad g_{k_2} = \nabla_\theta D_{\mathrm{KL}}(\pi\|\pi_{\mathrm{ref}}),
+              \quad g_{k_3} = \pi - \pi_{\mathrm{ref}}
+              = \nabla_\theta D_{\mathrm{KL}}(\pi_{\mathrm{ref}}\|\pi)
+
+    are returned as simplified differences (``"k1"``, ``"k2"``, ``"k3"``, ``"k3_forward"``:
+    lists of ``n`` expressions, all 0), with the gradients themselves under ``"gradients"``.
+    Schulman (2020) for the estimators; chapter ``ch-kl-practice``.
+    """
+    n = size(n, minimum=2)
+    pair = _softmax_pair(n, sp.Integer(1), ("theta", "rho"))
+    pi, ref, lp, lr_ = pair.px, pair.py, pair.lx, pair.ly
+    ell = [b - a for a, b in zip(lp, lr_)]
+    ks = {"k1": lambda l: -l, "k2": lambda l: l**2 / 2, "k3": lambda l: sp.exp(l) - 1 - l}
+    grads = {name: [sum(pi[y] * sp.diff(k(ell[y]), t) for y in range(n)) for t in pair.x]
+             for name, k in ks.items()}
+    forward = sum(r * (b - a) for r, a, b in zip(ref, lp, lr_))  # KL(ref || pi)
+    target = {"k1": [sp.Integer(0)] * n,
+              "k2": [sp.diff(pair.kl, t) for t in pair.x],
+              "k3": [p - r for p, r in zip(pi, ref)],
+              "k3_forward": [sp.diff(forward, t) for t in pair.x]}
+    out: dict[str, Any] = {}
+    for name, want in target.items():
+        got = grads["k3" if name == "k3_forward" else name]
+        diffs = [sp.expand(sp.powsimp(sp.expand(g - w, power_exp=True))) for g, w in zip(got, want)]
+        out[name] = pair.zero_residuals(diffs)
+    out["gradients"] = grads
+    return out
+
+
+def dkd_decomposition(n: int = 3) -> dict[str, Any]:
+    r"""KL = TCKD + (1 - p_t) NCKD (Zhao et al., CVPR 2022), proved for ``n`` classes.
+
+    With teacher :math:`p` and student :math:`q` (positive weights :math:`a_i, b_i`
+    normalised, so any distributions with full support), target class 1, the binary split
+    :math:`b^p = (p_1, 1 - p_1)` and the non-target distribution
+    :math:`\hat p_i = p_i / (1 - p_1)`, :math:`i \ge 2`,
+
+    .. math:: \mathrm{TCKD} = D_{\mathrm{KL}}(b^p\|b^q), \quad
+              \mathrm{NCKD} = D_{\mathrm{KL}}(\hat p\|\hat q), \quad
+              D_{\mathrm{KL}}(p\|q) = \mathrm{TCKD} + (1 - p_1)\,\mathrm{NCKD}.
+
+    Returns ``{"kl", "tckd", "nckd", "difference"}`` with the difference simplified (0).
+    Chapter ``ch-kl-practice`` (knowledge distillation).
+    """
+    n = size(n, minimum=3)
+    a = list(sp.symbols(f"a_1:{n + 1}", positive=True))
+    b = list(sp.symbols(f"b_1:{n + 1}", positive=True))
+    p = [ai / sum(a) for ai in a]
+    q = [bi / sum(b) for bi in b]
+    kl = sum(pi * sp.log(pi / qi) for pi, qi in zip(p, q))
+    tckd = p[0] * sp.log(p[0] / q[0]) + (1 - p[0]) * sp.log((1 - p[0]) / (1 - q[0]))
+    p_hat = [ai / sum(a[1:]) for ai in a[1:]]
+    q_hat = [bi / sum(b[1:]) for bi in b[1:]]
+    nckd = sum(pi * sp.log(pi / qi) for pi, qi in zip(p_hat, q_hat))
+    diff = sp.simplify(sp.expand_log(sp.together(kl - tckd - (1 - p[0]) * nckd), force=True))
+    return {"kl": kl, "tckd": tckd, "nckd": nckd, "difference": sp.simplify(diff)}

@@ -124,3 +124,41 @@ def test_sizes_are_checked(bad):
         S.prove_dkl_gradient_equivalence(bad)
     with pytest.raises(TypeError if not isinstance(bad, int) else ValueError, match="^n must be an int"):
         S.wmse_identity(bad)
+
+
+# ----------------------------------------------------------------------------- k1/k2/k3
+def test_kl_estimator_gradients_simplify_to_zero_and_match_numbers():
+    from klviz import estimators
+
+    res = S.kl_estimator_gradients(3)
+    for name in ("k1", "k2", "k3", "k3_forward"):
+        assert res[name] == [0, 0, 0], name
+    theta, rho = sp.symbols("theta_1:4", real=True), sp.symbols("rho_1:4", real=True)
+    vals = dict(zip(theta, (0.4, -1.1, 0.7))) | dict(zip(rho, (0.2, 0.9, -0.3)))
+    for name, grad in res["gradients"].items():
+        got = np.array([float(g.subs(vals)) for g in grad])
+        want = estimators.expected_gradient([0.4, -1.1, 0.7], [0.2, 0.9, -0.3], name)
+        np.testing.assert_allclose(got, want, atol=1e-12)
+    # the proof is not vacuous: k3's mean gradient is not the reverse KL's
+    assert not np.allclose(estimators.expected_gradient([0.4, -1.1, 0.7], [0.2, 0.9, -0.3], "k3"),
+                           estimators.expected_gradient([0.4, -1.1, 0.7], [0.2, 0.9, -0.3], "k2"))
+
+
+@pytest.mark.parametrize("n", [3, 4])
+def test_dkd_decomposition(n):
+    import torch
+
+    from klviz import losses
+
+    res = S.dkd_decomposition(n)
+    assert res["difference"] == 0
+    # the same identity in numbers, against the library's dkd_terms at T = 1
+    a = np.arange(1, n + 1) / 2.0
+    b = np.arange(n, 0, -1) / 3.0
+    vals = dict(zip(sp.symbols(f"a_1:{n + 1}", positive=True), a)) | dict(
+        zip(sp.symbols(f"b_1:{n + 1}", positive=True), b))
+    t_log, s_log = torch.tensor(np.log(a))[None], torch.tensor(np.log(b))[None]
+    tckd, nckd, p_t = losses.dkd_terms(s_log, t_log, torch.tensor([0]), temperature=1.0)
+    assert float(res["tckd"].subs(vals)) == pytest.approx(tckd.item(), rel=1e-10)
+    assert float(res["nckd"].subs(vals)) == pytest.approx(nckd.item(), rel=1e-10)
+    assert float(res["kl"].subs(vals)) == pytest.approx(info.kl_divergence(a / a.sum(), b / b.sum()), rel=1e-12)
