@@ -60,6 +60,8 @@ def online_figure(spec, *, max_points: int = 400, **given: Any):
         spec.figure(ax=axes[0] if spec.panels == 1 else axes, **{**values, param.name: v})
         frames.append(convert_figure(fig, max_points=max_points))
     height_in = float(fig.get_size_inches()[1])
+    for _traces, layout in frames:
+        _widen_panel_gaps(layout)
     figure = go.Figure()
     blocks = []
     for i, (traces, _layout) in enumerate(frames):
@@ -73,16 +75,52 @@ def online_figure(spec, *, max_points: int = 400, **given: Any):
         visible = [start <= k < stop for k in range(total)]
         steps.append(dict(method="update", label=param.label_of(v), value=repr(v),
                           args=[{"visible": visible}, _flatten(layout)]))
-    figure.update_layout(
-        frames[active][1],
-        template="plotly_white",
-        height=int(100 * height_in) + 150,
-        margin=dict(l=60, r=20, t=90, b=40),
-        barmode="overlay",
-        sliders=[dict(active=active, currentvalue=dict(prefix=f"{param.label} = "), pad=dict(t=50), steps=steps)],
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
-    )
+    title_lines = max(str(layout["title"].get("text") or "").count("<br>") + 1 for _t, layout in frames)
+    height = int(100 * height_in) + 150
+    figure.update_layout(frames[active][1], template="plotly_white", height=height, barmode="overlay")
+    figure.update_layout(_reader_layout(height, title_lines))
+    figure.update_layout(sliders=[dict(active=active, currentvalue=dict(prefix=f"{param.label} = "),
+                                       pad=dict(t=SLIDER_GAP_PX), steps=steps)])
     return figure
+
+
+# The reader's view: every box in its own band, top to bottom -- the title in the top margin,
+# the legend (horizontal, as many rows as it needs) below it, then the plot area with its axis
+# titles, then the slider.  Title and legend are placed in pixels from the top of the figure
+# (``container`` coordinates) and the legend pushes the plot down (Plotly's automargin), so a
+# long legend cannot run into the title or the plot; the slider hangs below the x-axis title.
+TITLE_TOP_PX = 10
+TITLE_LINE_PX = 22  # one line of the 16 px title font
+LEGEND_GAP_PX = 10
+SLIDER_GAP_PX = 60  # from the plot area's bottom edge: clears the x tick labels and the axis title
+PANEL_GAP = 0.15  # between panels side by side, as a fraction of the plot width: room for y labels
+
+
+def _reader_layout(height: int, title_lines: int) -> dict:
+    legend_top = TITLE_TOP_PX + TITLE_LINE_PX * title_lines + LEGEND_GAP_PX
+    return dict(
+        title=dict(xref="container", x=0, xanchor="left", yref="container", y=1, yanchor="top",
+                   pad=dict(l=12, t=TITLE_TOP_PX), font=dict(size=16)),
+        legend=dict(orientation="h", xref="container", x=0, xanchor="left",
+                    yref="container", y=1 - legend_top / height, yanchor="top"),
+        margin=dict(l=60, r=20, t=legend_top + LEGEND_GAP_PX, b=40),
+    )
+
+
+def _widen_panel_gaps(layout: dict) -> None:
+    # matplotlib spaces panels for its own (wider) canvas; at the book's width the y-axis title
+    # of a panel would run into its left neighbour, so the gaps become PANEL_GAP, widths scaled
+    names = sorted((k for k in layout if k.startswith("xaxis") and "domain" in layout[k]),
+                   key=lambda k: layout[k]["domain"][0])
+    if len(names) < 2:
+        return
+    lo, hi = layout[names[0]]["domain"][0], layout[names[-1]]["domain"][1]
+    widths = [layout[k]["domain"][1] - layout[k]["domain"][0] for k in names]
+    scale = (hi - lo - PANEL_GAP * (len(names) - 1)) / sum(widths)
+    x = lo
+    for k, w in zip(names, widths):
+        layout[k]["domain"] = [x, x + w * scale]
+        x += w * scale + PANEL_GAP
 
 
 def show(fig, *, alt: str):

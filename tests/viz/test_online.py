@@ -85,3 +85,33 @@ def test_show_needs_alt_text_and_emits_local_html_in_the_book(monkeypatch):
     html = show(fig, alt='a "quoted" line').data
     assert 'aria-label="a &quot;quoted&quot; line"' in html
     assert "cdn" not in html.lower() and "<script" in html  # plotly.js comes from the book's _static
+
+
+def test_title_legend_plot_and_slider_each_get_their_own_band():
+    # pixel placement is checked in the built book (tests/test_browser.py); here the layout
+    # that produces it: title and legend in pixels from the top, the legend below the title
+    # and inside the top margin, which it may push down, the slider below the plot
+    fig = SPEC.online()
+    title, legend = fig.layout.title, fig.layout.legend
+    assert (title.yref, title.y, title.yanchor) == ("container", 1, "top")
+    assert (legend.yref, legend.yanchor, legend.orientation) == ("container", "top", "h")
+    title_bottom = title.pad.t + 22
+    legend_top = (1 - legend.y) * fig.layout.height
+    assert title_bottom < legend_top < fig.layout.margin.t
+    slider = fig.layout.sliders[0]
+    assert slider.pad.t >= 50 and (slider.y is None or slider.y <= 0)
+
+
+def test_panels_side_by_side_are_spread_apart():
+    def draw(axes, data, values):
+        for ax in axes:
+            ax.plot(data["x"], data["y"])
+
+    spec = FigureSpec(id="toy-panels", title="two", data=SPEC.data, draw=draw, params=SPEC.params,
+                      inputs=SPEC.inputs, panels=2)
+    fig = spec.online()
+    left, right = fig.layout.xaxis.domain, fig.layout.xaxis2.domain
+    assert right[0] - left[1] == pytest.approx(0.15)
+    assert right[1] - right[0] == pytest.approx(left[1] - left[0])
+    for step in fig.layout.sliders[0].steps:
+        assert step.args[1]["xaxis2.domain"][0] - step.args[1]["xaxis.domain"][1] == pytest.approx(0.15)
