@@ -3,7 +3,12 @@
 Every page of the build is loaded once from a local server (``visit`` below); the tests then read
 what was recorded: console errors, requests to other hosts, typeset math, figure images and their
 alt text, widget leftovers, folded solutions, internal links, dark-theme legibility and the
-kernel-free Plotly sliders. Screenshots go to ``_build/screenshots/``.
+kernel-free Plotly sliders. On every chapter page, the reader's view at 1280x900: no code cell or
+printed output scrolls sideways (visible or in an opened solution; the theme's white-space and font
+size unchanged), none over 20 lines, no glue() bookkeeping in sight, and in every Plotly figure the
+title, legend, slider and plot area present and pairwise disjoint (light theme as loaded and with the
+slider moved, dark theme). The counts go to ``browser-report.json``. Screenshots go to
+``_build/screenshots/``.
 
 Chromium is Debian's (``make browser`` installs it; ``KLVIZ_CHROMIUM`` overrides the path),
 driven through Playwright; no browser is downloaded. For authors:
@@ -205,6 +210,116 @@ SLIDER_STATE = """(i) => {
 }"""
 
 
+# The reader's view (issue 11): code that fits the column, short cells, no bookkeeping in sight.
+# ``inSolutions`` limits the report to cells inside solutions (measured once they are opened).
+CODE_REPORT = """(inSolutions) => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  const shown = e => e.checkVisibility ? e.checkVisibility() : e.offsetParent !== null;
+  // the theme's own code style: a code block the book's CSS has not singled out
+  const probe = document.createElement('div');
+  probe.className = 'highlight';
+  probe.innerHTML = '<pre>x</pre>';
+  article.appendChild(probe);
+  const ref = getComputedStyle(probe.firstChild);
+  const theme = {whiteSpace: ref.whiteSpace, fontSize: ref.fontSize};
+  probe.remove();
+  const keep = e => shown(e) && (e.closest('.solution') !== null) === inSolutions;
+  const code = [...article.querySelectorAll('.cell_input pre')].filter(keep).map(e => {
+    const text = e.textContent.replace(/\\n+$/, '');
+    const cs = getComputedStyle(e);
+    return {first: text.split('\\n')[0].slice(0, 60), lines: text.split('\\n').length,
+            scrollWidth: e.scrollWidth, clientWidth: e.clientWidth, whiteSpace: cs.whiteSpace,
+            fontSize: cs.fontSize, glue: /(^|[^\\w.])glue\\(/m.test(text)};
+  });
+  // printed text (pre), HTML tables (against the output's width) and any other output block
+  const outputs = [...article.querySelectorAll('.cell_output pre, .cell_output table, .cell_output > .output:not(:has(pre, table))')]
+    .filter(keep).filter(e => !e.closest('figure.klviz-online')).map(e => {
+      const table = e.tagName === 'TABLE';
+      return {first: e.textContent.trim().split('\\n')[0].slice(0, 60), tag: table ? 'table' : e.tagName === 'PRE' ? 'text' : 'block',
+              scrollWidth: table ? e.offsetWidth : e.scrollWidth,
+              clientWidth: table ? e.closest('.cell_output').clientWidth : e.clientWidth};
+    });
+  return {theme, code, outputs};
+}"""
+
+# Boxes of the parts of each kernel-free figure, in page pixels: the title, the legend, the
+# slider, and the plot area (each panel's frame with its tick labels, axis and panel titles).
+PLOTLY_BOXES = """() => {
+  const box = e => { const b = e.getBoundingClientRect(); return {l: b.left, t: b.top, r: b.right, b: b.bottom}; };
+  const union = els => {
+    const bs = els.filter(e => (e.textContent || '').trim() || e.tagName.toLowerCase() !== 'text').map(box)
+      .filter(b => b.r > b.l && b.b > b.t);
+    if (!bs.length) return null;
+    return {l: Math.min(...bs.map(b => b.l)), t: Math.min(...bs.map(b => b.t)),
+            r: Math.max(...bs.map(b => b.r)), b: Math.max(...bs.map(b => b.b))};
+  };
+  return [...document.querySelectorAll('figure.klviz-online .js-plotly-plot')].map(gd => {
+    const q = s => [...gd.querySelectorAll(s)];
+    return {
+      title: union(q('.infolayer .g-gtitle text')),
+      legend: union(q('g.legend > .bg, g.legend .traces')),
+      slider: union(q('g.slider-container')),
+      plot: union([...q('.draglayer .nsewdrag'), ...q('.xaxislayer-above text, .yaxislayer-above text'),
+                   ...q('.infolayer > g[class$="title"]:not(.g-gtitle) text'), ...q('.annotation')]),
+    };
+  });
+}"""
+
+MAX_CELL_LINES = 20
+FIGURE_PARTS = ("title", "legend", "slider", "plot")
+
+
+def overlap(a: dict, b: dict, tol: float = 0.5) -> bool:
+    """Whether two boxes share more than a hairline (``tol`` pixels) in both directions."""
+    return min(a["r"], b["r"]) - max(a["l"], b["l"]) > tol and min(a["b"], b["b"]) - max(a["t"], b["t"]) > tol
+
+
+def check_code(page, rel: str, record, stats: dict, in_solutions: bool) -> None:
+    """Code cells and printed outputs fit the column, in the theme's font, at most 20 lines, and
+    no visible cell shows ``glue()`` bookkeeping (tag it remove-input)."""
+    where = "in an opened solution" if in_solutions else "visible"
+    found = page.evaluate(CODE_REPORT, in_solutions)
+    theme = found["theme"]
+    key = "solution" if in_solutions else "visible"
+    stats[f"code_{key}"] = len(found["code"])
+    stats[f"code_{key}_scroll"] = sum(c["scrollWidth"] > c["clientWidth"] for c in found["code"])
+    stats[f"code_{key}_long"] = sum(c["lines"] > MAX_CELL_LINES for c in found["code"])
+    stats[f"code_{key}_glue"] = sum(c["glue"] for c in found["code"])
+    stats[f"output_{key}_scroll"] = sum(o["scrollWidth"] > o["clientWidth"] for o in found["outputs"])
+    for c in found["code"]:
+        cell = f"{rel}: {where} code cell {c['first']!r}"
+        if c["whiteSpace"] != theme["whiteSpace"] or c["fontSize"] != theme["fontSize"]:
+            record("code", f"{cell} has white-space {c['whiteSpace']} and font {c['fontSize']}; the theme's are "
+                           f"{theme['whiteSpace']} and {theme['fontSize']} (shorten the lines, do not restyle)")
+        if c["scrollWidth"] > c["clientWidth"]:
+            record("code", f"{cell} scrolls sideways ({c['scrollWidth']} > {c['clientWidth']} px): shorten its lines")
+        if c["lines"] > MAX_CELL_LINES:
+            record("code", f"{cell} has {c['lines']} lines (at most {MAX_CELL_LINES}): split it, or check in one line "
+                           "and move the full check to the tests")
+        if c["glue"]:
+            record("code", f"{cell} shows glue() bookkeeping: move it to a cell tagged remove-input")
+    for o in found["outputs"]:
+        if o["scrollWidth"] > o["clientWidth"]:
+            record("code", f"{rel}: {where} output {o['tag']} {o['first']!r} scrolls sideways "
+                           f"({o['scrollWidth']} > {o['clientWidth']} px): "
+                           + ("fewer or narrower columns" if o["tag"] == "table" else "print less per line, or a table as HTML"))
+
+
+def check_figure_boxes(page, rel: str, record, when: str) -> None:
+    """Title, legend, slider and plot area of each kernel-free figure: present and pairwise disjoint."""
+    for k, boxes in enumerate(page.evaluate(PLOTLY_BOXES)):
+        name = f"{rel}: Plotly figure {k + 1} ({when})"
+        missing = [part for part in FIGURE_PARTS if not boxes[part]]
+        if missing:
+            record("plotly-layout", f"{name} has no {', '.join(missing)}")
+        for i, a in enumerate(FIGURE_PARTS):
+            for b in FIGURE_PARTS[i + 1:]:
+                if boxes[a] and boxes[b] and overlap(boxes[a], boxes[b]):
+                    box = {p: [round(v) for v in boxes[p].values()] for p in (a, b)}
+                    record("plotly-layout", f"{name}: the {a} and the {b} overlap, boxes (l, t, r, b) {box} "
+                                            "(layout in klviz.viz.online)")
+
+
 def luminance(css: str) -> float | None:
     m = re.match(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)", css)
     if not m:
@@ -263,6 +378,9 @@ def visit(page, url: str, rel: str, root: Path, shots: Path, record) -> dict:
     for problem in broken_links(root, rel):
         record("links", f"{rel}: {problem}")
 
+    if is_chapter(rel):
+        check_code(page, rel, record, stats, in_solutions=False)
+
     # folded solutions: hidden until their title is clicked
     sols = page.locator("div.solution.admonition, details.solution")
     stats["solutions"] = sols.count()
@@ -283,6 +401,10 @@ def visit(page, url: str, rel: str, root: Path, shots: Path, record) -> dict:
             body.wait_for(state="visible", timeout=5_000)
         except Exception:  # noqa: BLE001
             record("solutions", f"{rel}: clicking the title of {name} did not reveal it")
+
+    if is_chapter(rel):
+        check_code(page, rel, record, stats, in_solutions=True)
+        check_figure_boxes(page, rel, record, "light theme, as loaded")
 
     # kernel-free sliders: every one must change its figure when moved
     n_plotly = page.locator("figure.klviz-online .js-plotly-plot").count()
@@ -309,6 +431,8 @@ def visit(page, url: str, rel: str, root: Path, shots: Path, record) -> dict:
         page.wait_for_timeout(150)
         if page.evaluate(SLIDER_STATE, k) == before:
             record("plotly", f"{rel}: moving the slider of Plotly figure {k + 1} did not change its visible traces")
+    if n_plotly:
+        check_figure_boxes(page, rel, record, "light theme, slider moved")
 
     if not shots.joinpath("intro.png").exists() and rel.endswith("intro.html"):
         page.evaluate("() => window.scrollTo(0, 0)")
@@ -316,6 +440,9 @@ def visit(page, url: str, rel: str, root: Path, shots: Path, record) -> dict:
 
     # dark theme: figures keep a light background (book/_static/klviz.css)
     page.evaluate("() => { document.documentElement.dataset.theme = 'dark'; document.documentElement.dataset.mode = 'dark'; }")
+    if n_plotly:
+        page.wait_for_timeout(100)
+        check_figure_boxes(page, rel, record, "dark theme")
     for item in page.evaluate(BACKGROUNDS):
         lum = luminance(item["bg"])
         if lum is None or lum < 0.8:
@@ -381,6 +508,11 @@ def report(site):
     print(f"\nbrowser: {len(pages)} pages in {elapsed:.0f} s; screenshots in {shots}")
     for s in stats:
         print(f"  {s.get('page')}: math={s.get('math')} images={s.get('images')} solutions={s.get('solutions')} plotly={s.get('plotly')}")
+        if "code_visible" in s:
+            print(f"    code cells: {s['code_visible']} visible ({s['code_visible_scroll']} scroll sideways, "
+                  f"{s['code_visible_long']} over {MAX_CELL_LINES} lines, {s['code_visible_glue']} show glue), "
+                  f"{s['code_solution']} in solutions ({s['code_solution_scroll']} scroll, {s['code_solution_long']} long); "
+                  f"outputs scrolling: {s['output_visible_scroll']} visible, {s['output_solution_scroll']} in solutions")
     # what the browser saw, for the record (the CI log and the release notes quote it)
     (shots / "browser-report.json").write_text(json.dumps(
         {"pages": len(pages), "seconds": round(elapsed, 1), "stats": stats,
@@ -432,6 +564,16 @@ def test_figures_stay_light_in_dark_theme(report):
 
 def test_chapters_have_working_plotly_sliders(report):
     _check(report, "plotly")
+
+
+def test_code_cells_fit_the_page(report):
+    """No code cell or printed output scrolls sideways at 1280x900 (visible or in an opened
+    solution), none is over 20 lines, none in sight shows glue() bookkeeping."""
+    _check(report, "code")
+
+
+def test_plotly_title_legend_slider_and_plot_do_not_overlap(report):
+    _check(report, "plotly-layout")
 
 
 def test_screenshots_saved(report):
