@@ -3,10 +3,14 @@
 Structure only (the build executes the code): learning objectives, a summary, exercises with
 gated solutions, a sympy derivation, a figure with caption and alt text, a local ipywidgets
 explorer whose output is kept out of the web page, and a kernel-free slider for the web page.
+And what a reader sees, from the source: code cells of at most 20 lines whose lines fit the page
+(measured in Chromium; tests/test_browser.py checks the built pages), and hidden cells that only do
+bookkeeping (listed by ``test_hidden_cells_are_listed``).
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -80,3 +84,165 @@ def test_install_cell_points_at_the_configured_repository():
     for nb in CHAPTERS:
         install = "".join(cells(nb)[1]["source"])
         assert f"git+{repo}" in install, f"{nb.name}: the install cell must use {repo} (from _config.yml)"
+
+
+# --- what a reader sees (issue 11; the built pages are checked in tests/test_browser.py) ---------
+
+MAX_CELL_LINES = 20
+# Characters of the theme's code font (14 px, 8.43 px a character) that fit a code cell at a
+# 1280x900 window, measured in Chromium: 77 in the main column, 69 inside a solution (the
+# admonition's padding). The main column keeps a margin: 70.
+MAX_LINE = {"main": 70, "solution": 69}
+HIDDEN_TAGS = {"remove-input", "hide-input", "remove-cell", "hide-cell"}
+REMOVED_TAGS = {"remove-input", "remove-cell"}  # never shown, not even on a click
+# functions a hidden cell may call as a statement: gluing numbers, showing a figure
+BOOKKEEPING_CALLS = {"glue", "show", "display"}
+# Chapters whose code cells are not all reformatted yet (the lead decides what to do with them).
+_REFORMAT = "code cells not yet reformatted to the page (issue 11, 'What a reader sees')"
+LINES_TODO: dict[str, str] = {nb.stem: _REFORMAT for nb in CHAPTERS}
+LENGTH_TODO: dict[str, str] = {nb.stem: _REFORMAT for nb in CHAPTERS if not nb.stem.startswith(("01", "02"))}
+
+
+def code_cells(nb: Path) -> list[tuple[int, dict, str]]:
+    """``(index, cell, where)`` of every code cell, ``where`` being "solution" between a
+    solution-start and its solution-end, else "main"."""
+    out, where = [], "main"
+    for i, c in enumerate(cells(nb)):
+        src = "".join(c["source"])
+        if c["cell_type"] == "markdown":
+            for line in src.splitlines():
+                if line.startswith(":::{solution-start}"):
+                    where = "solution"
+                elif line.startswith(":::{solution-end}"):
+                    where = "main"
+        elif c["cell_type"] == "code":
+            out.append((i, c, where))
+    return out
+
+
+def _tags(c: dict) -> set[str]:
+    return set(c["metadata"].get("tags", []))
+
+
+def _chapter_params(todo: dict[str, str]):
+    return [pytest.param(nb, id=nb.stem, marks=pytest.mark.xfail(reason=todo[nb.stem]))
+            if nb.stem in todo else pytest.param(nb, id=nb.stem) for nb in CHAPTERS]
+
+
+@pytest.mark.parametrize("nb", _chapter_params(LENGTH_TODO))
+def test_code_cells_are_at_most_20_lines(nb):
+    long = [f"cell {i} ({len(''.join(c['source']).splitlines())} lines): "
+            f"{''.join(c['source']).splitlines()[0][:50]!r}"
+            for i, c, _ in code_cells(nb) if len("".join(c["source"]).rstrip("\n").splitlines()) > MAX_CELL_LINES]
+    assert not long, f"{nb.name}: code cells over {MAX_CELL_LINES} lines (split them, or check in one line " \
+                     "and move the full check to the tests):\n" + "\n".join(long)
+
+
+@pytest.mark.parametrize("nb", _chapter_params(LINES_TODO))
+def test_code_lines_fit_the_page(nb):
+    """Every line a reader can see fits the code cell at 1280x900 without scrolling."""
+    wide = []
+    for i, c, where in code_cells(nb):
+        if _tags(c) & REMOVED_TAGS:
+            continue
+        for n, line in enumerate("".join(c["source"]).splitlines(), start=1):
+            if len(line) > MAX_LINE[where]:
+                wide.append(f"cell {i} line {n} ({where}, {len(line)} > {MAX_LINE[where]} characters): {line[:60]!r}")
+    assert not wide, f"{nb.name}: lines too wide for the page:\n" + "\n".join(wide)
+
+
+def _python(src: str) -> ast.Module:
+    # IPython magics and shell escapes are not Python: read them as no-ops
+    lines = [line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
+             for line in src.splitlines()]
+    return ast.parse("\n".join(lines))
+
+
+def _stored(tree: ast.AST) -> set[str]:
+    """Names a cell binds at its top level (not a comprehension's own variables)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+    return names - _local(tree)
+
+
+def _local(tree: ast.AST) -> set[str]:
+    # the variables of comprehensions and the arguments of functions: bound in their own scope
+    names = {n.id for c in ast.walk(tree) if isinstance(c, ast.comprehension)
+             for n in ast.walk(c.target) if isinstance(n, ast.Name)}
+    return names | {a.arg for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.Lambda))
+                    for a in f.args.args + f.args.kwonlyargs + f.args.posonlyargs}
+
+
+def _loaded(tree: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - _local(tree)
+
+
+def _call_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Call):
+        f = node.func
+        return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+    return None
+
+
+def _is_text(value: ast.AST) -> bool:
+    return isinstance(value, ast.JoinedStr) or (isinstance(value, ast.Constant) and isinstance(value.value, str))
+
+
+def _not_bookkeeping(stmt: ast.stmt) -> list[str]:
+    """The parts of a statement that are not bookkeeping: a glue/show call, an assert, an
+    assignment, an import, or a loop or ``with`` of these."""
+    if isinstance(stmt, (ast.Assert, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Import, ast.ImportFrom,
+                         ast.Pass, ast.Delete)):
+        return []
+    if isinstance(stmt, ast.Expr) and (_call_name(stmt.value) in BOOKKEEPING_CALLS or _is_text(stmt.value)):
+        return []
+    if isinstance(stmt, (ast.For, ast.If, ast.With)):
+        return [bad for s in stmt.body + getattr(stmt, "orelse", []) for bad in _not_bookkeeping(s)]
+    return [ast.unparse(stmt).splitlines()[0][:70]]
+
+
+def hidden_cells(nb: Path) -> list[tuple[int, set[str], str]]:
+    """``(index, tags, first line)`` of every code cell whose input a reader does not see
+    (the install cell, which sets the chapter up, is the first code cell)."""
+    return [(i, _tags(c) & HIDDEN_TAGS, "".join(c["source"]).splitlines()[0] if c["source"] else "")
+            for i, c, _ in code_cells(nb) if _tags(c) & HIDDEN_TAGS]
+
+
+def test_hidden_cells_are_listed(capsys):
+    """The list of hidden cells, for the record (``pytest -s`` shows it)."""
+    listing = [f"{nb.stem} cell {i} {sorted(tags)}: {first[:60]}" for nb in CHAPTERS
+               for i, tags, first in hidden_cells(nb)]
+    with capsys.disabled():
+        print(f"\n{len(listing)} hidden code cells:\n  " + "\n  ".join(listing))
+    assert all(hidden_cells(nb)[0][0] == code_cells(nb)[0][0] for nb in CHAPTERS), "the install cell is hidden"
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.stem)
+def test_hidden_cells_only_do_bookkeeping(nb):
+    """A hidden cell glues, asserts, shows a figure or holds alt text; whatever it computes is
+    read only by hidden cells, so everything a reader sees is computed in sight."""
+    problems = []
+    from_hidden: dict[str, int] = {}
+    install = code_cells(nb)[0][0]
+    for i, c, _ in code_cells(nb):
+        tree = _python("".join(c["source"]))
+        if _tags(c) & HIDDEN_TAGS:
+            if i == install:
+                continue  # installs klviz, imports and seeds: the chapter's set-up, listed above
+            problems += [f"cell {i} hidden but not bookkeeping: {bad!r}" for s in tree.body for bad in _not_bookkeeping(s)]
+            texts = {t.id for s in tree.body if isinstance(s, ast.Assign) and _is_text(s.value)
+                     for t in s.targets if isinstance(t, ast.Name)}
+            from_hidden.update(dict.fromkeys(_stored(tree) - texts, i))
+        else:
+            stored = _stored(tree)
+            problems += [f"cell {i} (visible) reads {name!r}, computed out of sight in cell {from_hidden[name]}"
+                         for name in sorted((_loaded(tree) - stored) & from_hidden.keys())]
+            for name in stored:
+                from_hidden.pop(name, None)
+    assert not problems, f"{nb.name}:\n" + "\n".join(problems)
