@@ -17,9 +17,18 @@ import pandas as pd
 import torch
 from torch import nn
 
+from klviz import _checks as checks
 from klviz.distill.data import digits_split
 
-__all__ = ["DigitsTask", "LossFn", "convergence_experiment", "final_table", "make_digits_task", "train_linear_student"]
+__all__ = [
+    "DigitsTask",
+    "LossFn",
+    "convergence_experiment",
+    "final_table",
+    "gradient_alignment",
+    "make_digits_task",
+    "train_linear_student",
+]
 
 #: ``loss_fn(student_logits, teacher_logits, target) -> scalar``
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -77,6 +86,29 @@ def _record(rec: dict[str, list[float]], student: nn.Module, task: DigitsTask, s
         rec["kl"].append(float((lt.exp() * (lt - ls)).sum(-1).mean()))
 
 
+def _student_and_batches(task: DigitsTask, seed: int, steps: int, batch_size: int):
+    """The linear student initialised from ``seed`` and its ``steps`` mini-batches (index tensors).
+
+    One recipe for every run of the experiment, so that a seed means the same initialisation and
+    the same batch order in :func:`train_linear_student` and :func:`gradient_alignment`: shuffle,
+    walk through the permutation, reshuffle when fewer than ``batch_size`` samples are left.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    student = nn.Linear(task.x_train.shape[1], task.num_classes)
+    n = task.x_train.shape[0]
+
+    def batches():
+        order, pos = torch.randperm(n, generator=gen), 0
+        for _ in range(steps):
+            if pos + batch_size > n:
+                order, pos = torch.randperm(n, generator=gen), 0
+            yield order[pos : pos + batch_size]
+            pos += batch_size
+
+    return student, batches()
+
+
 def train_linear_student(
     task: DigitsTask,
     loss_fn: LossFn,
@@ -95,20 +127,11 @@ def train_linear_student(
     """
     if steps < 1 or eval_every < 1 or batch_size < 1:
         raise ValueError(f"steps={steps}, eval_every={eval_every}, batch_size={batch_size}: all must be positive integers")
-    gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    student = nn.Linear(task.x_train.shape[1], task.num_classes)
+    student, batches = _student_and_batches(task, seed, steps, batch_size)
     opt = torch.optim.SGD(student.parameters(), lr=lr)
-    n = task.x_train.shape[0]
-    order = torch.randperm(n, generator=gen)
-    pos = 0
     rec: dict[str, list[float]] = {"step": [], "accuracy": [], "kl": []}
     _record(rec, student, task, 0, temperature)
-    for step in range(1, steps + 1):
-        if pos + batch_size > n:
-            order, pos = torch.randperm(n, generator=gen), 0
-        idx = order[pos : pos + batch_size]
-        pos += batch_size
+    for step, idx in enumerate(batches, start=1):
         opt.zero_grad()
         loss = loss_fn(student(task.x_train[idx]), task.teacher_train[idx], task.y_train[idx])
         if not torch.isfinite(loss):
@@ -164,6 +187,77 @@ def convergence_experiment(
         }
         for name, rs in runs.items()
     }
+
+
+def _param_grads(student: nn.Module, loss_fn: LossFn, batch) -> tuple[torch.Tensor, ...]:
+    x, teacher, target = batch
+    loss = loss_fn(student(x), teacher, target)
+    if not torch.isfinite(loss):
+        raise FloatingPointError("non-finite loss; lower lr")
+    return torch.autograd.grad(loss, list(student.parameters()))
+
+
+def gradient_alignment(
+    task: DigitsTask,
+    reference: LossFn,
+    others: Mapping[str, LossFn],
+    *,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    steps: int = 150,
+    lr: float = 0.05,
+    batch_size: int = 64,
+) -> dict[str, dict[str, np.ndarray]]:
+    r"""Compare the direction and size of other losses' gradients with a reference loss's.
+
+    The student is trained with ``reference`` exactly as in :func:`train_linear_student` (same
+    seeds, initialisation and batches). At every step, on that step's batch and at the current
+    parameters :math:`\theta`, the gradient :math:`g_\ell = \nabla_\theta \ell` of each loss
+    in ``others`` is compared with the reference gradient :math:`g_0` by
+
+    .. math::
+        \cos = \frac{g_\ell^\top g_0}{\lVert g_\ell\rVert\,\lVert g_0\rVert},
+        \qquad \text{ratio} = \frac{\lVert g_\ell\rVert}{\lVert g_0\rVert},
+
+    over all parameters (weights and biases) together: for plain SGD the step is
+    :math:`-\text{lr}\cdot g`, so a cosine near 1 with a ratio :math:`r` means "the step of the
+    reference with :math:`r` times its learning rate". Chapter ``ch-gkl`` uses it to test whether
+    IKL/GKL {cite}`cui2023decoupled` take a larger step along KL's direction.
+
+    Returns ``{name: {"cosine": (n_seeds, steps), "norm_ratio": (n_seeds, steps)}}``.
+    """
+    steps = checks.positive_int(steps, "steps")
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    lr = checks.positive(lr, "lr")
+    if len(seeds) < 1:
+        raise ValueError("seeds: give at least one seed")
+    if not others:
+        raise ValueError("others: give at least one loss to compare with the reference")
+    out = {name: {"cosine": [], "norm_ratio": []} for name in others}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in convergence_experiment: a tiny model
+    try:
+        for seed in seeds:
+            student, batches = _student_and_batches(task, seed, steps, batch_size)
+            params = list(student.parameters())
+            opt = torch.optim.SGD(params, lr=lr)
+            rows = {name: ([], []) for name in others}
+            for idx in batches:
+                batch = (task.x_train[idx], task.teacher_train[idx], task.y_train[idx])
+                grads0 = _param_grads(student, reference, batch)
+                g0 = torch.cat([g.reshape(-1) for g in grads0])
+                for name, fn in others.items():
+                    g = torch.cat([g.reshape(-1) for g in _param_grads(student, fn, batch)])
+                    rows[name][0].append(float(g @ g0 / (g.norm() * g0.norm())))
+                    rows[name][1].append(float(g.norm() / g0.norm()))
+                for param, grad in zip(params, grads0):
+                    param.grad = grad
+                opt.step()
+            for name, (cos, ratio) in rows.items():
+                out[name]["cosine"].append(cos)
+                out[name]["norm_ratio"].append(ratio)
+    finally:
+        torch.set_num_threads(threads)
+    return {name: {k: np.asarray(v) for k, v in d.items()} for name, d in out.items()}
 
 
 def final_table(results: Mapping[str, Mapping[str, np.ndarray]], *, at: int = -1) -> pd.DataFrame:

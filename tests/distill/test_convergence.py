@@ -61,3 +61,46 @@ def test_task_uses_the_one_digits_split(task):
     task.x_train += 1  # the task holds copies: the memoised split is untouched
     assert not np.array_equal(task.x_train.numpy(), d.x_train)
     task.x_train -= 1
+
+
+def _kd(s, t, y):
+    return losses.kd_loss(s, t, temperature=4.0)
+
+
+def test_gradient_alignment_against_a_hand_computed_first_step(task):
+    ikl = lambda s, t, y: losses.gkl_loss(s, t, temperature=4.0, gamma=1.0)  # noqa: E731
+    r = convergence.gradient_alignment(task, _kd, {"IKL": ikl}, seeds=[2], steps=3, batch_size=32)
+    assert r["IKL"]["cosine"].shape == (1, 3) and r["IKL"]["norm_ratio"].shape == (1, 3)
+    # the same recipe written out: seeded init, then the first batch of a seeded permutation
+    torch.manual_seed(2)
+    student = torch.nn.Linear(64, 10)
+    idx = torch.randperm(task.x_train.shape[0], generator=torch.Generator().manual_seed(2))[:32]
+    x, t = task.x_train[idx], task.teacher_train[idx]
+
+    def flat(fn):
+        gw, gb = torch.autograd.grad(fn(student(x), t, None), [student.weight, student.bias])
+        return torch.cat([gw.flatten(), gb])
+
+    g_kd, g_ikl = flat(_kd), flat(ikl)
+    cos = torch.nn.functional.cosine_similarity(g_kd, g_ikl, dim=0).item()
+    assert r["IKL"]["cosine"][0, 0] == pytest.approx(cos, rel=1e-6)
+    assert r["IKL"]["norm_ratio"][0, 0] == pytest.approx((g_ikl.norm() / g_kd.norm()).item(), rel=1e-6)
+
+
+def test_gradient_alignment_of_scaled_and_negated_losses(task):
+    others = {"same": _kd, "twice": lambda s, t, y: 2 * _kd(s, t, y), "minus": lambda s, t, y: -_kd(s, t, y)}
+    r = convergence.gradient_alignment(task, _kd, others, seeds=[0, 1], steps=15)
+    np.testing.assert_allclose(r["same"]["cosine"], 1, atol=1e-6)
+    np.testing.assert_allclose(r["twice"]["cosine"], 1, atol=1e-6)
+    np.testing.assert_allclose(r["twice"]["norm_ratio"], 2, rtol=1e-6)
+    np.testing.assert_allclose(r["minus"]["cosine"], -1, atol=1e-6)
+    assert r["same"]["cosine"].shape == (2, 15)
+
+
+def test_gradient_alignment_rejects_bad_arguments(task):
+    with pytest.raises(ValueError, match="steps"):
+        convergence.gradient_alignment(task, _kd, {"kd": _kd}, steps=0)
+    with pytest.raises(ValueError, match="others"):
+        convergence.gradient_alignment(task, _kd, {})
+    with pytest.raises(ValueError, match="seeds"):
+        convergence.gradient_alignment(task, _kd, {"kd": _kd}, seeds=[])
