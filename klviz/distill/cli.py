@@ -3,7 +3,7 @@
 Examples::
 
     python -m klviz.distill teacher --run-dir runs/teacher
-    python -m klviz.distill student --loss gkl --teacher runs/teacher/best.pt --run-dir runs/gkl
+    python -m klviz.distill student --loss gkl --teacher runs/teacher/last.pt --run-dir runs/gkl
     python -m klviz.distill compare --losses ce,kd,dkd,gkl --seeds 5 --out runs/compare
     torchrun --nproc-per-node 4 -m klviz.distill student --dataset cifar100 ...
 
@@ -14,6 +14,9 @@ left out keeps the config's default. Bad input (unknown loss, data set or model,
 the wrong number of classes, a missing or corrupt checkpoint, a non-positive temperature, a run
 directory that already has results) ends with one line on stderr that says what to do, and exit
 status 2.
+
+Distil from the teacher's ``last.pt``: its ``best.pt`` is the epoch of highest *test* accuracy,
+a choice made by looking at the test set (chapter ``ch-lab``).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import pandas as pd
 
 from klviz.distill.config import HYPERS, CompareConfig, ConfigError, StudentConfig, validate
 from klviz.distill.files import atomic_write
+from klviz.distill.objective import uses_class_stats
 from klviz.distill.stats import paired_differences, summarize
 from klviz.distill.train import RunResult, train_student, train_teacher
 from klviz.losses import REGISTRY
@@ -57,6 +58,8 @@ class Comparison:
 def _student_for(cfg: CompareConfig, loss: str, seed: int, teacher_path: str | None) -> StudentConfig:
     accepted = set(REGISTRY[loss].hyper_names()) if loss in REGISTRY else set()
     changes: dict[str, Any] = {k: None for k in HYPERS if k not in accepted}
+    if loss == "ce" or not uses_class_stats(loss):
+        changes["class_weights"] = True  # the switch applies to the class-wise losses only
     changes.update(cfg.loss_options.get(loss, {}))
     unknown = set(changes) - {f.name for f in dataclasses.fields(StudentConfig)}
     if unknown:

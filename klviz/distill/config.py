@@ -207,15 +207,21 @@ def _redefault(base: type, name: str, default: Any) -> Any:
 class _StudentFields(TrainConfig):
     run_dir: str = _redefault(TrainConfig, "run_dir", "runs/student")
     model: str = _redefault(TrainConfig, "model", "mlp")
-    #: teacher checkpoint (``best.pt`` or ``last.pt`` of a teacher run); not needed for ``loss="ce"``
-    teacher: str | None = option(None, help="teacher checkpoint, e.g. runs/teacher/best.pt", group=_L, metavar="CKPT",
-                                 type=str)
+    #: teacher checkpoint: the ``last.pt`` of a teacher run (its ``best.pt`` is picked on the test
+    #: set, chapter ``ch-lab``); not needed for ``loss="ce"``
+    teacher: str | None = option(None, help="teacher checkpoint, e.g. runs/teacher/last.pt (best.pt is chosen on "
+                                 "the test set)", group=_L, metavar="CKPT", type=str)
     loss: str = option("kd", help="ce (labels only, no teacher) or a distillation loss", group=_L, metavar="NAME",
                        choices=loss_names, noun="loss")
     ce_weight: float = option(1.0, help="weight of the hard-label cross-entropy", group=_L, check=nonnegative)
     distill_weight: float = option(1.0, help="weight of the distillation term", group=_L, check=nonnegative)
     warmup_epochs: int = option(0, help="ramp the distillation term linearly from 0 to full over N epochs", group=_L,
                                 metavar="N", check=nonnegative)
+    #: class-wise weights (IKL/GKL): the running per-class mean of the teacher's softmax; off:
+    #: per-sample weights softmax(teacher / T_w)^gamma (the released configs' ``GI: False``)
+    class_weights: bool = option(True, help="per-sample weights softmax(teacher/T_w)^gamma instead of the class-wise "
+                                 "ones (ikl, gkl; GI: False in the released configs)", group=_L,
+                                 flag="--no-class-weights")
 
 
 def _hyper_field(h) -> tuple[str, Any, Any]:
@@ -228,12 +234,18 @@ def _hyper_field(h) -> tuple[str, Any, Any]:
 def _student_cross_check(self, world: int) -> None:
     TrainConfig.cross_check(self, world)
     given = {k: getattr(self, k) for k in HYPERS if getattr(self, k) is not None}
+    if not self.class_weights:
+        from klviz.distill.objective import uses_class_stats
+
+        if self.loss == "ce" or not uses_class_stats(self.loss):
+            raise ConfigError(f"--no-class-weights does not apply to loss {self.loss!r} (it has no class-wise "
+                              "weights; only ikl and gkl do); drop it")
     if self.loss == "ce":
         if given:
             raise ConfigError(f"loss 'ce' takes no distillation hyper-parameters; drop {_flag(next(iter(given)))}")
         return
     if not self.teacher:
-        raise ConfigError(f"loss {self.loss!r} needs a teacher checkpoint: pass --teacher RUN_DIR/best.pt")
+        raise ConfigError(f"loss {self.loss!r} needs a teacher checkpoint: pass --teacher RUN_DIR/last.pt")
     takes = get_spec(self.loss).hyper_names()
     bad = [k for k in given if k not in takes]
     if bad:

@@ -22,7 +22,16 @@ import torch.nn.functional as F
 
 from klviz.losses import get_spec
 
-__all__ = ["OBJECTIVES", "CrossEntropy", "Distillation", "Objective", "build_objective"]
+__all__ = ["OBJECTIVES", "CrossEntropy", "Distillation", "Objective", "build_objective", "uses_class_stats"]
+
+
+def uses_class_stats(loss: str) -> bool:
+    """Whether registered loss ``loss`` takes class-wise weights (a ``class_stats`` argument: IKL, GKL).
+
+    The registry has no entry for that argument (it is running state, not a hyper-parameter),
+    so the loss's signature tells.
+    """
+    return "class_stats" in inspect.signature(get_spec(loss).fn).parameters
 
 
 class Objective(Protocol):
@@ -63,16 +72,17 @@ class Distillation:
     needs_teacher = True
 
     def __init__(self, loss: str, hypers: dict[str, Any], *, ce_weight: float = 1.0, distill_weight: float = 1.0,
-                 warmup_epochs: int = 0, num_classes: int = 0, device: torch.device | None = None) -> None:
+                 warmup_epochs: int = 0, class_weights: bool = True, num_classes: int = 0,
+                 device: torch.device | None = None) -> None:
         from klviz.losses import ClassStats
 
         spec = get_spec(loss)
         self.fn, self.kwargs, self.pass_target = spec.fn, dict(hypers), spec.accepts_target
         self.ce_weight, self.distill_weight, self.warmup_epochs = ce_weight, distill_weight, warmup_epochs
         self.stats = None
-        # class-wise losses (IKL/GKL) read running class means of the teacher; the registry has no
-        # entry for that argument, so the signature tells
-        if "class_stats" in inspect.signature(spec.fn).parameters:
+        # class-wise losses (IKL/GKL) read running class means of the teacher, unless switched off
+        # (class_weights=False: the loss then weights each sample by softmax(teacher / T_w)^gamma)
+        if class_weights and uses_class_stats(loss):
             defaults = {h.name: h.default for h in spec.hypers}
             # the class means replace softmax(teacher / T_w): they carry the weight temperature
             t = hypers.get("weight_temperature") or hypers.get("temperature") or defaults["temperature"]
@@ -83,7 +93,8 @@ class Distillation:
     def from_config(cls, cfg: Any, num_classes: int, device: torch.device) -> Distillation:
         hypers = {k: getattr(cfg, k) for k in get_spec(cfg.loss).hyper_names() if getattr(cfg, k) is not None}
         return cls(cfg.loss, hypers, ce_weight=cfg.ce_weight, distill_weight=cfg.distill_weight,
-                   warmup_epochs=cfg.warmup_epochs, num_classes=num_classes, device=device)
+                   warmup_epochs=cfg.warmup_epochs, class_weights=getattr(cfg, "class_weights", True),
+                   num_classes=num_classes, device=device)
 
     def __call__(self, logits, target, teacher_logits, step, steps_per_epoch):
         w = self.warmup_epochs

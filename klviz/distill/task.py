@@ -101,7 +101,7 @@ class Task:
 
 def load_teacher(path: str | os.PathLike, data: Dataset, device: torch.device) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild a teacher model from a run's ``best.pt``/``last.pt`` and check it fits ``data``."""
-    hint = "pass the best.pt of a teacher run (python -m klviz.distill teacher --run-dir runs/teacher)"
+    hint = "pass the last.pt of a teacher run (python -m klviz.distill teacher --run-dir runs/teacher)"
     ck = load_checkpoint(path, what="teacher checkpoint", hint=hint)
     if "model_state" not in ck or "model" not in ck:
         raise CheckpointError(f"teacher checkpoint {path} holds no model; {hint}")

@@ -131,3 +131,13 @@ def test_compare_prints_a_table_and_writes_files(work):
     assert_one_line_error(cli("compare", "--losses", "ce", "--seeds", "1", "--out", out, *TINY, cwd=work), "--force")
     assert_one_line_error(cli("compare", "--losses", "ce,foo", "--out", "runs/cmp2", *TINY, cwd=work), "unknown loss 'foo'")
     assert not (work / "runs/cmp2").exists()  # checked before any training
+
+
+def test_compare_applies_no_class_weights_to_the_class_wise_losses_only(work):
+    out = work / "runs/cmp-gi"
+    p = cli("compare", "--losses", "ce,kd,gkl", "--seeds", "1", "--teacher", "runs/t/last.pt", "--epochs", "1",
+            "--no-class-weights", "--out", str(out), *TINY, cwd=work)
+    assert p.returncode == 0, p.stderr
+    got = {loss: json.loads((out / loss / "seed0" / "metrics.json").read_text())["config"]["class_weights"]
+           for loss in ("ce", "kd", "gkl")}
+    assert got == {"ce": True, "kd": True, "gkl": False}

@@ -43,6 +43,9 @@ def test_configerror_is_the_package_wide_one():
     (StudentConfig(loss="gkl", teacher="t.pt", weight_temperature=-1.0), 1, "weight_temperature=-1.0 must be positive"),
     (StudentConfig(loss="gkl", teacher="t.pt", convention="paper"), 1, "unknown convention 'paper'"),
     (StudentConfig(warmup_epochs=-1, teacher="t.pt"), 1, "warmup_epochs=-1 must be >= 0"),
+    (StudentConfig(loss="kd", teacher="t.pt", class_weights=False), 1,
+     "--no-class-weights does not apply to loss 'kd'"),
+    (StudentConfig(loss="ce", class_weights=False), 1, "--no-class-weights does not apply to loss 'ce'"),
     # the loss's own checks, run before any training
     (StudentConfig(loss="gkl", teacher="t.pt", gamma=-1.0), 1, "loss 'gkl': gamma must lie in (0, inf)"),
     (StudentConfig(loss="js", teacher="t.pt", beta=2.0), 1, "loss 'js': beta must lie in [0, 1]"),
@@ -92,3 +95,10 @@ def test_parsed_options_reach_the_config():
         ("dkd", 2.0, (3, 5), False, False, 7)
     assert "temperature" not in a and "epochs" not in a  # left out: the config's default applies
     assert set(REGISTRY) < set(_sub("student")._option_string_actions["--loss"].help.replace(",", " ").split())
+
+
+
+def test_no_class_weights_flag_reaches_the_config():
+    a = vars(build_parser().parse_args(["student", "--loss", "ikl", "--no-class-weights"]))
+    assert a["class_weights"] is False
+    assert "class_weights" not in vars(build_parser().parse_args(["student", "--loss", "ikl"]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -56,3 +58,20 @@ def test_class_statistics_carry_the_weight_temperature():
     assert obj.stats.temperature == 2.0
     obj = build_objective(StudentConfig(loss="gkl", teacher="t"), 5, CPU)
     assert obj.stats.temperature == {h.name: h.default for h in losses.get_spec("gkl").hypers}["temperature"]
+
+
+@pytest.mark.parametrize("loss", ["ikl", "gkl"])
+def test_class_weights_off_gives_per_sample_weights(batch, loss):
+    """--no-class-weights (the released configs' GI: False): no ClassStats, the loss weighs each
+    sample by softmax(teacher / T_w)^gamma, here with the official convention's T_w = 100 of IKL."""
+    s, t, y = batch
+    hypers = {"temperature": 4.0, "weight_temperature": 100.0, "convention": "official", "beta": 8.0}
+    cfg = StudentConfig(loss=loss, teacher="t.pt", class_weights=False, **hypers)
+    obj = build_objective(cfg, 5, CPU)
+    assert obj.stats is None and "class_stats" not in obj.kwargs
+    total, parts, _ = obj(s, y, t, 1, 10)
+    torch.testing.assert_close(parts["distill"], losses.get_spec(loss).fn(s, t, y, **hypers))
+    on = build_objective(dataclasses.replace(cfg, class_weights=True), 5, CPU)
+    assert on.stats is not None and on.stats.temperature == 100.0
+    with torch.no_grad():  # uniform class rows before the first epoch: another value
+        assert not torch.allclose(on(s, y, t, 1, 10)[1]["distill"], parts["distill"])
