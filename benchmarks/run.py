@@ -15,7 +15,9 @@ folder). Method (also in ``book/performance.md``):
 * every call is a forward and a backward; the student requires grad, the teacher is
   detached (the distillation setting), ``T = 4``;
 * the methods of one grid cell are interleaved (a new random order every round) and the
-  median of ``--reps`` (>= 10) warm runs is reported, all in one process; ``--repeat``
+  median of ``--reps`` (>= 10) warm runs is reported, all in one process (the naive
+  pairwise form is timed in rounds of its own after them: its B×C×C buffers would slow
+  whichever method ran next); ``--repeat``
   (default 3) independent timing runs per cell are pooled and the spread of their ratios
   is shown as the noise;
 * peak memory: on CPU, the largest "Total Allocated" of the torch profiler's memory
@@ -66,14 +68,29 @@ def gkl_pairwise(s, t, y=None):
     return (T * T * (0.25 * wm + ce)).mean()
 
 
-def registered(spec: LossSpec, **options):
-    """``fn(s, t, y)`` calling a registered loss at ``T`` with its defaults; ``y`` (random
-    labels) is passed only to a loss that needs a target (the registry says which)."""
+def registered(spec: LossSpec, fn=None, **options):
+    """``fn(s, t, y)`` calling a registered loss (or ``fn``, its compiled form) at ``T`` with
+    its defaults; ``y`` (random labels) is passed only to a loss that needs a target (the
+    registry says which). The result keeps ``spec`` and ``options`` for :func:`compiled`."""
     if "temperature" in spec.hyper_names():
         options["temperature"] = T
+    f = spec.fn if fn is None else fn
     if spec.needs_target:
-        return lambda s, t, y: spec.fn(s, t, y, **options)
-    return lambda s, t, y: spec.fn(s, t, **options)
+        def method(s, t, y):
+            return f(s, t, y, **options)
+    else:
+        def method(s, t, y):
+            return f(s, t, **options)
+    method.spec, method.options = spec, options
+    return method
+
+
+def compiled(method):
+    """``torch.compile`` of a method. A registered loss is compiled itself, not its wrapper:
+    the wrappers share one code object, whose recompilations would hit dynamo's cache limit."""
+    if hasattr(method, "spec"):
+        return registered(method.spec, torch.compile(method.spec.fn, dynamic=False), **method.options)
+    return torch.compile(method, dynamic=False)
 
 
 #: every registered loss with its defaults, then the autograd forms of the fused ones
@@ -127,9 +144,15 @@ def peak_memory(fn, s, t, y, device) -> float:
     return float(max(totals, default=0))
 
 
+#: timed in rounds of their own after the interleaved ones: the B×C×C buffers (12 MiB at
+#: C = 100) evict the caches and return their pages to the system, which slowed whichever
+#: method ran next, most of all the ones that allocate several small temporaries
+APART = {"gkl pairwise B×C×C"}
+
+
 def time_cell(fns: dict, s, t, y, device, reps: int, warmup: int) -> dict[str, list[float]]:
-    names = list(fns)
-    times: dict[str, list[float]] = {n: [] for n in names}
+    names = [n for n in fns if n not in APART]
+    times: dict[str, list[float]] = {n: [] for n in fns}
     # short cells are noisy on a shared machine: give them more rounds (<= 60, ~0.3 s of baseline)
     sync(device)
     t0 = time.perf_counter()
@@ -143,6 +166,14 @@ def time_cell(fns: dict, s, t, y, device, reps: int, warmup: int) -> dict[str, l
     for r in range(warmup + reps):
         order = rng.sample(names, len(names))
         for n in order:
+            sync(device)
+            t0 = time.perf_counter()
+            fwd_bwd(fns[n], s, t, y)
+            sync(device)
+            if r >= warmup:
+                times[n].append(time.perf_counter() - t0)
+    for n in (n for n in fns if n in APART):
+        for r in range(warmup + reps):
             sync(device)
             t0 = time.perf_counter()
             fwd_bwd(fns[n], s, t, y)
@@ -249,7 +280,7 @@ def main(argv=None) -> int:
                 cfns, ctime = {}, {}
                 for n in COMPILED:
                     try:
-                        cf = torch.compile(METHODS[n], dynamic=False)
+                        cf = compiled(METHODS[n])
                         t0 = time.perf_counter()
                         fwd_bwd(cf, s, t, y)
                         sync(device)
