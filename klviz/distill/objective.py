@@ -67,7 +67,13 @@ class CrossEntropy:
 
 
 class Distillation:
-    """``ce_weight * CE + ramp * distill_weight * loss(student, teacher)`` with a registered loss."""
+    """``ce_weight * CE + ramp * distill_weight * loss(student, teacher)`` with a registered loss.
+
+    For IKL/GKL it keeps the teacher's running class means (:class:`klviz.losses.ClassStats`,
+    the class-wise weights); ``class_weights=False`` (``--no-class-weights``, the released
+    configs' ``GI: False``) leaves them out, so the loss weighs each sample by
+    ``softmax(teacher / T_w)^gamma``.
+    """
 
     needs_teacher = True
 
