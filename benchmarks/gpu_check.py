@@ -88,11 +88,16 @@ def _value_and_grads(spec, s, t, y, **kw):
     return v.detach(), gs, gt
 
 
-def check_precision(device: torch.device, rows: int, C: int) -> list[tuple]:
-    g = torch.Generator().manual_seed(0)
+def _inputs(seed: int, rows: int, C: int, device):
+    """float32 student and teacher logits on the CPU (cast per check) and labels on ``device``."""
+    g = torch.Generator().manual_seed(seed)
     s0 = 3 * torch.randn(rows, C, generator=g)
     t0 = 3 * torch.randn(rows, C, generator=g)
-    y = torch.randint(0, C, (rows,), generator=g).to(device)
+    return s0, t0, torch.randint(0, C, (rows,), generator=g).to(device)
+
+
+def check_precision(device: torch.device, rows: int, C: int) -> list[tuple]:
+    s0, t0, y = _inputs(0, rows, C, device)
     out = []
     for spec in _registry().values():
         for dt in DTYPES:
@@ -108,10 +113,7 @@ def check_precision(device: torch.device, rows: int, C: int) -> list[tuple]:
 
 
 def check_fused(device: torch.device, rows: int, C: int) -> list[tuple]:
-    g = torch.Generator().manual_seed(1)
-    s0 = 3 * torch.randn(rows, C, generator=g)
-    t0 = 3 * torch.randn(rows, C, generator=g)
-    y = torch.randint(0, C, (rows,), generator=g).to(device)
+    s0, t0, y = _inputs(1, rows, C, device)
     out = []
     for spec in (s for s in _registry().values() if s.fused):
         for dtype, limit in ((torch.float64, 1e-10), (torch.float32, 1e-4)):

@@ -163,22 +163,15 @@ def time_cell(fns: dict, s, t, y, device, reps: int, warmup: int) -> dict[str, l
     # same method after the same neighbour, and the one after an autograd-heavy loss was
     # measured ~10 % slower (allocator and cache state), a bias that would never average out.
     rng = random.Random(len(names) * 7919 + reps)
-    for r in range(warmup + reps):
-        order = rng.sample(names, len(names))
+    plan = [(r >= warmup, rng.sample(names, len(names))) for r in range(warmup + reps)]
+    plan += [(r >= warmup, [n]) for n in fns if n in APART for r in range(warmup + reps)]  # after
+    for timed, order in plan:
         for n in order:
             sync(device)
             t0 = time.perf_counter()
             fwd_bwd(fns[n], s, t, y)
             sync(device)
-            if r >= warmup:
-                times[n].append(time.perf_counter() - t0)
-    for n in (n for n in fns if n in APART):
-        for r in range(warmup + reps):
-            sync(device)
-            t0 = time.perf_counter()
-            fwd_bwd(fns[n], s, t, y)
-            sync(device)
-            if r >= warmup:
+            if timed:
                 times[n].append(time.perf_counter() - t0)
     return times
 
@@ -340,29 +333,24 @@ def write_markdown(path: Path, rows: list[dict], skipped, compile_notes, args, r
         sel = [r for r in rows if (r["device"], r["dtype"], r["mode"]) == (device, dtype, mode)]
         present = [m for m in methods if any(r["method"] == m for r in sel)]
         cells = sorted({(r["rows"], r["C"]) for r in sel})
-        lines.append(f"**Time ratio to `F.kl_div` baseline, fwd+bwd ({device}, {dtype}, {mode})**")
-        lines.append("")
-        lines.append("| rows B·N | C | baseline ms | " + " | ".join(present) + " |")
-        lines.append("|---:|---:|---:|" + "---:|" * len(present))
-        for (R, C) in cells:
-            by = {r["method"]: r for r in sel if (r["rows"], r["C"]) == (R, C)}
-            vals = [_ratio_cell(by[m]) if m in by else "–" for m in present]
-            lines.append(f"| {R} | {C} | {by[BASELINE]['median_ms']:.3f} | " + " | ".join(vals) + " |")
-        lines.append("")
+        def table(title: str, base_head: str, base_cell, cell) -> None:
+            lines.extend([title, "", f"| rows B·N | C | {base_head} | " + " | ".join(present) + " |",
+                          "|---:|---:|---:|" + "---:|" * len(present)])
+            for (R, C) in cells:
+                by = {r["method"]: r for r in sel if (r["rows"], r["C"]) == (R, C)}
+                vals = [cell(by[m]) if m in by else "–" for m in present]
+                lines.append(f"| {R} | {C} | {base_cell(by[BASELINE])} | " + " | ".join(vals) + " |")
+            lines.append("")
+
+        table(f"**Time ratio to `F.kl_div` baseline, fwd+bwd ({device}, {dtype}, {mode})**", "baseline ms",
+              lambda b: f"{b['median_ms']:.3f}", _ratio_cell)
         if mode == "compile":
             lines.append("Compile time (s, first call minus a warm call): " + "; ".join(
                 f"R={r['rows']} C={r['C']} {r['method']}: {r['compile_s']}" for r in sel))
             lines.append("")
             continue
-        lines.append(f"**Peak memory ratio to the baseline ({device}, {dtype}); baseline peak in MiB**")
-        lines.append("")
-        lines.append("| rows B·N | C | baseline MiB | " + " | ".join(present) + " |")
-        lines.append("|---:|---:|---:|" + "---:|" * len(present))
-        for (R, C) in cells:
-            by = {r["method"]: r for r in sel if (r["rows"], r["C"]) == (R, C)}
-            vals = [f"{by[m]['mem_ratio']:.2f}" if m in by else "–" for m in present]
-            lines.append(f"| {R} | {C} | {by[BASELINE]['peak_mib']:.2f} | " + " | ".join(vals) + " |")
-        lines.append("")
+        table(f"**Peak memory ratio to the baseline ({device}, {dtype}); baseline peak in MiB**", "baseline MiB",
+              lambda b: f"{b['peak_mib']:.2f}", lambda r: f"{r['mem_ratio']:.2f}")
     if skipped:
         lines.append("Skipped (estimated peak memory):")
         lines.append("")
