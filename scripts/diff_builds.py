@@ -7,7 +7,8 @@ of two book builds (``_build/jupyter_execute/notebooks/*.ipynb``), pairs the cha
 their label (``(ch-kl)=``), not by file name, so renamed notebooks still pair up, and
 compares, chapter by chapter:
 
-- every glued value (``myst_nb.glue``), by name: the text a page shows;
+- every glued value (``myst_nb.glue``), by name: the text a page shows (read from the cell
+  outputs, or from the ``NAME.glue.json`` file myst-nb writes beside a built page);
 - the printed text of the code cells (stdout and ``text/plain`` results), in order.
 
 Numbers inside the text are compared with a relative tolerance (``--rtol``, default 0:
@@ -52,8 +53,14 @@ def read_chapter(path: Path) -> tuple[str, dict[str, str], list[str]]:
                 printed.extend(_text(out["text"]).splitlines())
             elif "text/plain" in data and not ({"image/png", "text/html"} & set(data)):
                 printed.extend(_text(data["text/plain"]).splitlines())
-    # progress bars and timings are not results
-    printed = [ln for ln in printed if not re.search(r"it/s|s/it|\d+%\|", ln)]
+    # myst-nb moves the glued outputs of a built page into a sidecar NAME.glue.json
+    sidecar = path.with_suffix(".glue.json")
+    if sidecar.exists():
+        for name, out in json.loads(sidecar.read_text()).items():
+            data = out.get("data", {})
+            glued[name] = _text(data.get("text/plain", data.get(GLUE_PREFIX + "text/plain", "")))
+    # progress bars are not results; object addresses change every run
+    printed = [re.sub(r"0x[0-9a-f]+", "0x…", ln) for ln in printed if not re.search(r"it/s|s/it|\d+%\|", ln)]
     return label, glued, printed
 
 

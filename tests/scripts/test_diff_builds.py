@@ -49,3 +49,12 @@ def test_missing_chapter_is_reported(tmp_path):
     _write(tmp_path / "b", "05_kl.ipynb", "ch-kl", {}, "")
     lines = diff_builds.compare(tmp_path / "a", tmp_path / "b", 0.0)
     assert lines == ["- `ch-x`: only in the before build"]
+
+
+def test_glue_sidecar_of_a_built_page_is_read(tmp_path):
+    for side, value in (("a", "0.1"), ("b", "0.2")):
+        _write(tmp_path / side, "05_kl.ipynb", "ch-kl", {}, "")
+        sidecar = tmp_path / side / "jupyter_execute" / "notebooks" / "05_kl.glue.json"
+        sidecar.write_text(json.dumps({"kl": {"output_type": "display_data", "metadata": {},
+                                              "data": {"text/plain": value}}}))
+    assert diff_builds.compare(tmp_path / "a", tmp_path / "b", 0.0)[1] == "- glue `kl`: `0.1` -> `0.2`"
