@@ -43,7 +43,17 @@ def read_chapter(path: Path) -> tuple[str, dict[str, str], list[str]]:
     glued: dict[str, str] = {}
     printed: list[str] = []
     for cell in nb["cells"]:
-        for out in cell.get("outputs", []):
+        outputs = cell.get("outputs", [])
+        streams = [_text(o["text"]) for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stdout"]
+        # myst-nb's merge_streams appends later stdout outputs to the first one in place and
+        # saves the notebook with the later ones still there: the page shows the merged text once
+        merged = len(streams) > 1 and all(s.strip() in streams[0] for s in streams[1:])
+        seen_stream = False
+        for out in outputs:
+            if merged and out.get("output_type") == "stream" and out.get("name") == "stdout":
+                if seen_stream:
+                    continue
+                seen_stream = True
             meta = out.get("metadata", {}).get("scrapbook")
             data = out.get("data", {})
             if meta:

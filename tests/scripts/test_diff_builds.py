@@ -58,3 +58,14 @@ def test_glue_sidecar_of_a_built_page_is_read(tmp_path):
         sidecar.write_text(json.dumps({"kl": {"output_type": "display_data", "metadata": {},
                                               "data": {"text/plain": value}}}))
     assert diff_builds.compare(tmp_path / "a", tmp_path / "b", 0.0)[1] == "- glue `kl`: `0.1` -> `0.2`"
+
+
+def test_streams_merged_in_place_by_myst_nb_count_once(tmp_path):
+    for side, texts in (("a", ["x = 1\ny = 2\n"]), ("b", ["x = 1\ny = 2\n", "y = 2\n"])):
+        folder = tmp_path / side / "jupyter_execute" / "notebooks"
+        folder.mkdir(parents=True)
+        outs = [{"output_type": "stream", "name": "stdout", "text": s} for s in texts]
+        nb = {"cells": [{"cell_type": "markdown", "source": "(ch-a)=\n# A", "metadata": {}},
+                        {"cell_type": "code", "source": "", "metadata": {}, "outputs": outs}]}
+        (folder / "01_a.ipynb").write_text(json.dumps(nb))
+    assert diff_builds.compare(tmp_path / "a", tmp_path / "b", 0.0) == []
