@@ -35,6 +35,7 @@ __all__ = [
     "choice",
     "tensor",
     "vector",
+    "probability_vector",
     "axis",
     "log_base",
 ]
@@ -207,6 +208,21 @@ def vector(value: Any, name: str, *, min_size: int = 1, increasing: bool = False
         raise ValueError(f"{name} must hold numbers > 0, got {v.min()!r} among them" + (f"; {hint}" if hint else ""))
     if increasing and not np.all(np.diff(v) > 0):
         raise ValueError(f"{name} must be strictly increasing" + (f"; {hint}" if hint else ""))
+    return v
+
+
+def probability_vector(value: Any, name: str, *, atol: float = 1e-6) -> np.ndarray:
+    """``value`` as a 1-D float64 probability vector: finite entries >= 0 summing to 1 within ``atol``.
+
+    >>> probability_vector([0.25, 0.75], "p")
+    array([0.25, 0.75])
+    """
+    v = vector(value, name)
+    if (v < 0).any():
+        raise ValueError(f"{name} must hold probabilities >= 0, got {float(v.min())!r} among them")
+    if abs(v.sum() - 1.0) > atol:
+        raise ValueError(f"{name} must sum to 1 (within {atol:g}), got {float(v.sum())!r}; "
+                         f"normalise it with {name} / {name}.sum()")
     return v
 
 

@@ -66,6 +66,8 @@ def _as_log_ratio(log_ratio: ArrayLike) -> Any:
     else:
         x = np.asarray(log_ratio, dtype=float)
         bad = bool(np.isnan(x).any() or np.isposinf(x).any())
+    if x.size == 0:
+        raise ValueError("log_ratio is empty: pass at least one sample's log q(x) - log p(x)")
     if bad:
         raise ValueError(
             "log_ratio contains NaN or +inf: pass log q(x) - log p(x) for samples x ~ p, "

@@ -117,6 +117,18 @@ def _normalised(log_density: np.ndarray) -> np.ndarray:
     return log_density - logsumexp(log_density)
 
 
+def _log_density(log_p: np.ndarray, x: np.ndarray, name: str) -> np.ndarray:
+    """``log_p`` as float64 on the grid ``x``: its shape, finite or -inf, not all -inf."""
+    log_p = np.asarray(log_p, dtype=np.float64)
+    if log_p.shape != x.shape:
+        raise ValueError(f"{name} must have the grid's shape {x.shape}, got {log_p.shape}")
+    if np.isnan(log_p).any() or np.isposinf(log_p).any():
+        raise ValueError(f"{name} must be finite or -inf (a log-density), it contains NaN or +inf")
+    if not np.isfinite(log_p).any():
+        raise ValueError(f"{name} is -inf everywhere: the density has no mass on the grid")
+    return log_p
+
+
 def moment_match(x: np.ndarray, log_p: np.ndarray) -> tuple[float, float]:
     r"""Mean and standard deviation of the grid distribution :math:`p_i \propto e^{\log p(x_i)}`.
 
@@ -125,7 +137,7 @@ def moment_match(x: np.ndarray, log_p: np.ndarray) -> tuple[float, float]:
     For a Gaussian family the forward-KL fit matches exactly these two moments.
     """
     x = _grid(x)
-    p = np.exp(_normalised(np.asarray(log_p, dtype=np.float64)))
+    p = np.exp(_normalised(_log_density(log_p, x, "log_p")))
     mu = float(np.sum(p * x))
     return mu, float(np.sqrt(np.sum(p * (x - mu) ** 2)))
 
@@ -134,8 +146,9 @@ def grid_kl(x: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> float:
     r""":math:`D_{\mathrm{KL}}(p\|q) = \sum_i p_i (\log p_i - \log q_i)` with both densities
     normalised over the grid ``x`` (log-densities in, nats out; swap the arguments for the
     reverse direction)."""
-    _grid(x)
-    return float(kl_divergence_from_logits(np.asarray(log_p, float), np.asarray(log_q, float)))
+    x = _grid(x)
+    log_p, log_q = _log_density(log_p, x, "log_p"), _log_density(log_q, x, "log_q")
+    return float(kl_divergence_from_logits(log_p, log_q))
 
 
 def fit_gaussian(
@@ -161,11 +174,7 @@ def fit_gaussian(
     checks.choice(direction, "direction", ("forward", "reverse"))
     max_iter = checks.positive_int(max_iter, "max_iter")
     x = _grid(x)
-    log_p = np.asarray(log_p, dtype=np.float64)
-    if log_p.shape != x.shape:
-        raise ValueError(f"log_p must have the grid's shape {x.shape}, got {log_p.shape}")
-    if np.isnan(log_p).any() or np.isposinf(log_p).any():
-        raise ValueError("log_p must be finite or -inf (a log-density), it contains NaN or +inf")
+    log_p = _log_density(log_p, x, "log_p")
     if inits is None:
         mean, sd = moment_match(x, log_p)
         p = np.exp(_normalised(log_p))

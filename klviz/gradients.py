@@ -163,20 +163,19 @@ def student_gradients(
     from klviz import losses  # noqa: PLC0415 - losses imports torch
 
     temperature = checks.temperature(temperature)
-    t = torch.tensor([list(teacher_logits)], dtype=torch.float64)
+    zt, zs = logit_pair(teacher_logits, student_logits)
+    t = torch.tensor(zt[None], dtype=torch.float64)
     C = t.shape[-1]
-    cm = torch.tensor(list(class_mean), dtype=torch.float64)
+    cm = torch.tensor(checks.probability_vector(class_mean, "class_mean"), dtype=torch.float64)
     if cm.shape != (C,):
         raise ValueError(f"class_mean must have {C} entries (one per class), got {tuple(cm.shape)}")
-    if (cm < 0).any() or abs(float(cm.sum()) - 1.0) > 1e-6:
-        raise ValueError("class_mean must be a probability vector (non-negative, sums to 1)")
     target = checks.integer(target, "target", low=0, high=C - 1, hint="a class index")
     table = torch.full((C, C), 1.0 / C, dtype=torch.float64)
     table[target] = cm
     y = torch.tensor([target])
 
     def grad(fn) -> np.ndarray:
-        s = torch.tensor([list(student_logits)], dtype=torch.float64, requires_grad=True)
+        s = torch.tensor(zs[None], dtype=torch.float64, requires_grad=True)
         (g,) = torch.autograd.grad(fn(s), s)
         return g[0].numpy()
 

@@ -38,4 +38,5 @@ def logits_gigabytes(batch: int, seq_len: int, vocab: np.ndarray, bytes_per_elem
     r"""Decimal gigabytes (:math:`10^9` bytes) of the logits for each vocabulary size in
     ``vocab`` (an array, for curves): :math:`B n V b / 10^9`.  Chapter ``ch-cross-entropy``."""
     per_class = logits_bytes(batch, seq_len, 1, bytes_per_element)
-    return per_class * np.asarray(vocab, dtype=np.float64) / 1e9
+    v = checks.vector(vocab, "vocab", positive=True, hint="vocabulary sizes, e.g. [1000, 50257]")
+    return per_class * v / 1e9

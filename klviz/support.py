@@ -45,9 +45,9 @@ def box_shift_divergences(shifts: np.ndarray, *, n_per_unit: int = 200) -> dict[
     from scipy.stats import wasserstein_distance  # noqa: PLC0415 - scipy is slow to import
 
     n_per_unit = checks.positive_int(n_per_unit, "n_per_unit", hint="cells per unit length, e.g. 200")
-    shifts = np.asarray(shifts, dtype=np.float64)
-    if np.any(shifts < 0):
-        raise ValueError("shifts must be >= 0")
+    shifts = checks.vector(shifts, "shifts", hint="shifts of the box, in units of its width")
+    if np.any(shifts < 0) or shifts.max() > 1e3:
+        raise ValueError(f"shifts must lie in [0, 1000] box widths, got [{shifts.min()}, {shifts.max()}]")
     steps = np.rint(shifts * n_per_unit).astype(int)
     size = n_per_unit + int(steps.max(initial=0))
     centres = (np.arange(size) + 0.5) / n_per_unit

@@ -252,6 +252,19 @@ def test_log_base_rejects():
             checks.log_base(bad, "unit")
 
 
+def test_probability_vector():
+    np.testing.assert_array_equal(checks.probability_vector([0.25, 0.75], "p"), [0.25, 0.75])
+    np.testing.assert_array_equal(checks.probability_vector([1 / 3] * 3, "p"), [1 / 3] * 3)
+    with pytest.raises(ValueError, match=r"^p must hold probabilities >= 0, got -0\.5"):
+        checks.probability_vector([1.5, -0.5], "p")
+    with pytest.raises(ValueError, match=r"^p must sum to 1 \(within 1e-06\), got 1\.1; normalise"):
+        checks.probability_vector([0.5, 0.6], "p")
+    with pytest.raises(ValueError, match=r"^p must hold finite numbers"):
+        checks.probability_vector([math.nan, 1.0], "p")
+    with pytest.raises(TypeError, match="^p must be a 1-D sequence of numbers"):
+        checks.probability_vector("ab", "p")
+
+
 def test_config_error_is_a_value_error():
     assert issubclass(checks.ConfigError, ValueError)
     with pytest.raises(ValueError):
@@ -261,5 +274,6 @@ def test_config_error_is_a_value_error():
 def test_every_public_check_is_tested():
     # a new check added to _checks must get a test here
     tested = {"ConfigError", "number", "finite", "positive", "nonnegative", "temperature", "fraction",
-              "integer", "positive_int", "choice", "tensor", "vector", "axis", "log_base"}
+              "integer", "positive_int", "choice", "tensor", "vector", "probability_vector", "axis",
+              "log_base"}
     assert set(checks.__all__) <= tested, sorted(set(checks.__all__) - tested)

@@ -118,7 +118,7 @@ def test_ikl_adds_the_negated_teacher_gradient():
 def test_student_gradients_bad_input():
     with pytest.raises(ValueError, match="class_mean"):
         student_gradients(1.0, class_mean=[0.5, 0.5])
-    with pytest.raises(ValueError, match="probability"):
+    with pytest.raises(ValueError, match="class_mean must sum to 1"):
         student_gradients(1.0, class_mean=[0.5] * 6)
     with pytest.raises(ValueError, match="target"):
         student_gradients(1.0, target=6)

@@ -28,11 +28,9 @@ TEMPERATURES: tuple[float, ...] = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 
 
 def _pmf_data(outcomes, probs, show_moments: bool, xlabel: str) -> dict:
     x = checks.vector(outcomes, "outcomes")
-    p = checks.vector(probs, "probs")
+    p = checks.probability_vector(probs, "probs")
     if x.shape != p.shape:
         raise ValueError(f"outcomes and probs must be 1-D of the same length; got {x.shape} and {p.shape}")
-    if (p < 0).any() or abs(p.sum() - 1.0) > 1e-6:
-        raise ValueError("probs must be non-negative and sum to 1 (normalise with probs / probs.sum())")
     mu = float(np.sum(x * p))  # E[X] and sqrt(Var X) of the PMF
     return {"x": x, "p": p, "mu": mu, "sd": float(np.sqrt(np.sum((x - mu) ** 2 * p)))}
 

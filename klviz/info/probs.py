@@ -31,6 +31,7 @@ def _scaled_logits(logits: Any, axis: Any, temperature: Any) -> tuple[Any, int, 
     checks.temperature(temperature)
     (z,), torch_ = common(logits, names=("logits",))
     ax = checks.axis(axis, z.ndim, of="logits")
+    finite_logits(z, "logits", torch_)  # NaN or +inf would give a NaN distribution
     return _scaled(z, temperature), ax, torch_
 
 

@@ -43,6 +43,8 @@ REQUIRED: Any = _Required()
 
 # grid values are rounded to this many decimals so 0.1 * 3 reads 0.3 on every renderer
 _DECIMALS = 10
+#: the most steps a slider grid may have (a longer grid would freeze the page and the build)
+_MAX_GRID = 2000
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class Param:
         step = checks.positive(step, "step")
         n = checks.number((stop - start) / step, "stop", low=0, hint="give stop >= start")
         count = round(n)
+        if count > _MAX_GRID:
+            raise ValueError(f"step: a slider of {count + 1} values is too many; use at most {_MAX_GRID + 1}")
         if not math.isclose(count, n, abs_tol=1e-9):
             raise ValueError(f"stop: ({stop} - {start}) must be a whole number of steps of {step}")
         values = tuple(int(round(start + i * step)) if integral else round(start + i * step, _DECIMALS)

@@ -24,6 +24,8 @@ from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.container import BarContainer
 from matplotlib.ticker import FixedLocator
 
+from klviz import _checks as checks
+
 __all__ = ["plain_text", "convert_figure", "axis_names"]
 
 # mpl line widths and marker sizes are in points, Plotly's in CSS pixels
@@ -254,6 +256,7 @@ def convert_figure(fig, *, max_points: int = 400) -> tuple[list[dict], dict]:
     (z-order, then creation) and a nested layout dict with the title, one x/y axis pair per
     axes (domains side by side), legend visibility and the texts as annotations.  Lines with
     more than ``max_points`` points are thinned evenly (first and last point kept)."""
+    max_points = checks.integer(max_points, "max_points", low=2, hint="points kept per line")
     traces: list[dict] = []
     annotations: list[dict] = []
     layout: dict[str, Any] = {}

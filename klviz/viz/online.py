@@ -128,7 +128,9 @@ def show(fig, *, alt: str):
 
     ``alt`` describes the figure for screen readers (it becomes the ``aria-label``).
     """
-    if not alt or not alt.strip():
+    if not isinstance(alt, str):
+        raise TypeError(f"alt must be a str describing the figure, got {type(alt).__name__}")
+    if not alt.strip():
         raise ValueError("alt: describe what the figure shows, for readers who cannot see it")
     if not in_book_build():
         return fig
