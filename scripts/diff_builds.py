@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rtol", type=float, default=0.0, help="relative tolerance for numbers (default 0)")
     ap.add_argument("--out", type=Path, help="also write the report to this Markdown file")
     args = ap.parse_args(argv)
-    if args.rtol < 0:
+    if not 0 <= args.rtol < float("inf"):
         ap.error(f"--rtol must be >= 0, got {args.rtol}")
     lines = compare(args.before, args.after, args.rtol)
     report = "\n".join(lines) if lines else "No difference in glued values or printed text."

@@ -97,11 +97,21 @@ def _fields(cls: type, of: type | None = None) -> list[dataclasses.Field]:
     return [f for f in dataclasses.fields(cls) if f.name not in inherited]
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def _add_model_options(groups: dict[str, Any], parser: argparse.ArgumentParser) -> None:
     g = groups.setdefault("model", parser.add_argument_group("model"))
     for name, (model, metavar, what) in MODEL_OPTIONS.items():
         default = inspect.signature(MODELS[model]).parameters[name].default
-        g.add_argument("--" + name, type=int, default=argparse.SUPPRESS, metavar=metavar,
+        g.add_argument("--" + name, type=_positive_int, default=argparse.SUPPRESS, metavar=metavar,
                        help=f"{what} (default: {default} for {model})")
 
 
@@ -232,6 +242,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # ConfigError, DataError, CheckpointError, a value rejected by klviz.losses
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except FloatingPointError as exc:  # training diverged: the last checkpoint is kept
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; continue with --resume", file=sys.stderr)
         return 130

@@ -11,6 +11,8 @@ for rules that tie fields together.
 
 from __future__ import annotations
 
+import math
+
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING, dataclass, field
@@ -62,6 +64,8 @@ def _flag(name: str) -> str:
 def _real(v: Any, name: str) -> None:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise TypeError(f"{name} must be a number, got {v!r} ({type(v).__name__})")
+    if not math.isfinite(v):
+        raise ConfigError(f"{name}={v} must be a finite number")
 
 
 def positive(v: Any, name: str) -> None:
@@ -89,6 +93,14 @@ def at_least_one(v: Any, name: str) -> None:
         raise TypeError(f"{name} must be an int, got {v!r} ({type(v).__name__})")
     if v < 1:
         raise ConfigError(f"{name}={v}: use at least 1" + (" epoch" if name == "epochs" else ""))
+
+
+def seed_value(v: Any, name: str) -> None:
+    """``v`` is an int in [0, 2**63 - 1] (what torch and numpy accept as a seed)."""
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"{name} must be an int, got {v!r} ({type(v).__name__})")
+    if not 0 <= v < 2**63:
+        raise ConfigError(f"{name}={v}: use an int in [0, 2**63 - 1]")
 
 
 def option(default: Any = MISSING, *, help: str, group: str = "options", flag: str | None = None,
@@ -158,7 +170,7 @@ class TrainConfig:
     milestones: tuple[int, ...] = option((), help="epochs at which --schedule step multiplies the LR by --lr-decay "
                                          "(e.g. 150,180,210)", group=_O, metavar="E1,E2,...", type=int, default_text="none")
     lr_decay: float = option(0.1, help="factor of --schedule step", group=_O, check=positive)
-    seed: int = option(0, help="random seed of initialisation and data order", group=_O)
+    seed: int = option(0, help="random seed of initialisation and data order", group=_O, check=seed_value)
     device: str = option("auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps", group=_H, resume_free=True)
     amp: str = option("auto", help="mixed precision on CUDA only (auto: bf16 if supported, else fp16 with a grad "
                       "scaler)", group=_H, metavar="MODE", choices=AMP_MODES, noun="amp mode")
@@ -301,9 +313,11 @@ class CompareConfig:
     out_dir: str = option("runs/compare", help="output directory", flag="--out", metavar="DIR", group=_OUT)
     losses: tuple[str, ...] = option(("ce", "kd", "dkd", "gkl"), help="comma-separated losses", metavar="L1,L2,...",
                                      type=str, group="comparison")
-    seeds: int = option(3, help="number of student seeds per loss", metavar="N", group="comparison")
+    seeds: int = option(3, help="number of student seeds per loss", metavar="N", group="comparison",
+                        check=at_least_one)
     #: students use seeds first_seed .. first_seed + seeds - 1
-    first_seed: int = option(0, help="first student seed", metavar="S", group="comparison")
+    first_seed: int = option(0, help="first student seed", metavar="S", group="comparison",
+                             check=seed_value)
     teacher: TrainConfig = option(help="teacher recipe", cli=False, default_factory=TrainConfig)
     student: StudentConfig = option(help="student recipe", cli=False, default_factory=StudentConfig)
     loss_options: dict[str, dict[str, Any]] = option(help="per-loss student fields", cli=False, default_factory=dict)

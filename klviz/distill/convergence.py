@@ -58,6 +58,7 @@ def make_digits_task(*, seed: int = 0, hidden: int = 128, teacher_steps: int = 3
     Adam, full batch, for ``teacher_steps`` steps, then frozen: its logits are stored, so every
     student sees exactly the same teacher.
     """
+    hidden, teacher_steps = checks.positive_int(hidden, "hidden"), checks.positive_int(teacher_steps, "teacher_steps")
     d = digits_split(test_size=test_size, seed=seed)
     # copies: the split is memoised and shared
     xt, xe = torch.tensor(d.x_train), torch.tensor(d.x_test)
@@ -125,8 +126,9 @@ def train_linear_student(
     the test accuracy and the test :math:`D_{\mathrm{KL}}(\text{teacher}_T\|\text{student}_T)`
     at ``temperature``.  ``seed`` fixes the student's initialisation and the batch order.
     """
-    if steps < 1 or eval_every < 1 or batch_size < 1:
-        raise ValueError(f"steps={steps}, eval_every={eval_every}, batch_size={batch_size}: all must be positive integers")
+    steps, eval_every = checks.positive_int(steps, "steps"), checks.positive_int(eval_every, "eval_every")
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    temperature, lr = checks.temperature(temperature), checks.positive(lr, "lr")
     student, batches = _student_and_batches(task, seed, steps, batch_size)
     opt = torch.optim.SGD(student.parameters(), lr=lr)
     rec: dict[str, list[float]] = {"step": [], "accuracy": [], "kl": []}

@@ -51,6 +51,18 @@ def test_help_documents_every_flag():
     assert out.returncode == 0 and "--warmup-epochs" in out.stdout and "--resume" in out.stdout
 
 
+@pytest.mark.parametrize("flag", ["--hidden", "--channels"])
+def test_model_sizes_must_be_positive(work, flag):
+    p = cli("teacher", "--run-dir", "runs/bad", flag, "0", cwd=work)
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "must be >= 1, got 0" in p.stderr
+
+
+def test_diverged_training_is_a_one_line_error(work):
+    p = cli("teacher", "--run-dir", "runs/diverge", "--epochs", "1", "--lr", "1e30", *TINY, cwd=work)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert p.stderr.strip().splitlines()[-1].endswith("lower --lr"), p.stderr
+
+
 def test_unknown_loss(work):
     assert_one_line_error(cli("student", "--loss", "kld", "--teacher", "runs/t/best.pt", *TINY, cwd=work),
                           "unknown loss 'kld'", "gkl")

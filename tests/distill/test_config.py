@@ -51,6 +51,11 @@ def test_configerror_is_the_package_wide_one():
     (StudentConfig(loss="js", teacher="t.pt", beta=2.0), 1, "loss 'js': beta must lie in [0, 1]"),
     (CompareConfig(losses=("ce", "foo")), 1, "unknown loss 'foo'"),
     (CompareConfig(seeds=0), 1, "seeds=0"),
+    # non-finite numbers would pass "> 0" and fail deep inside training
+    (TrainConfig(lr=float("inf")), 1, "lr=inf must be a finite number"),
+    (TrainConfig(weight_decay=float("inf")), 1, "weight_decay=inf must be a finite number"),
+    (TrainConfig(seed=-1), 1, "seed=-1: use an int in [0, 2**63 - 1]"),
+    (CompareConfig(first_seed=2**64), 1, "first_seed="),
 ])
 def test_validate_names_the_problem(cfg, world, needle):
     with pytest.raises(ConfigError) as err:

@@ -69,3 +69,12 @@ def test_streams_merged_in_place_by_myst_nb_count_once(tmp_path):
                         {"cell_type": "code", "source": "", "metadata": {}, "outputs": outs}]}
         (folder / "01_a.ipynb").write_text(json.dumps(nb))
     assert diff_builds.compare(tmp_path / "a", tmp_path / "b", 0.0) == []
+
+
+def test_rtol_must_be_a_finite_non_negative_number(tmp_path):
+    import pytest
+
+    for bad in ("nan", "inf", "-1"):
+        with pytest.raises(SystemExit) as exit_:
+            diff_builds.main([str(tmp_path), str(tmp_path), "--rtol", bad])
+        assert exit_.value.code == 2
