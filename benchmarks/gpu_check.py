@@ -158,21 +158,9 @@ def check_trainer(device: torch.device, timeout: float) -> list[tuple]:
 
 
 def _last_test_accuracy(metrics) -> float:
-    """The last test accuracy in a metrics.json (whatever its exact layout), or NaN."""
-    found = []
-
-    def walk(x, key=""):
-        if isinstance(x, dict):
-            for k, v in x.items():
-                walk(v, k)
-        elif isinstance(x, list):
-            for v in x:
-                walk(v, key)
-        elif isinstance(x, (int, float)) and "test" in key and "acc" in key:
-            found.append(float(x))
-
-    walk(metrics)
-    return found[-1] if found else float("nan")
+    """``last_test_acc`` of a run's metrics.json (written by klviz.distill.train), or NaN."""
+    value = metrics.get("last_test_acc") if isinstance(metrics, dict) else None
+    return float(value) if isinstance(value, (int, float)) else float("nan")
 
 
 def check_bench(device: torch.device, cells, reps: int) -> list[tuple]:
@@ -216,7 +204,7 @@ def print_table(rows: list[tuple]) -> bool:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--device", default="cuda", help="cuda (default; without one: say so, exit 0) or cpu")
+    ap.add_argument("--device", default="cuda", choices=("cuda", "cpu"), help="cuda (default; without one: say so, exit 0) or cpu")
     ap.add_argument("--quick", action="store_true", help="small sizes, no trainer runs (for the test suite)")
     ap.add_argument("--no-trainer", action="store_true", help="skip the one-epoch CLI runs")
     args = ap.parse_args(argv)

@@ -50,6 +50,18 @@ def compute_dtype(s: Tensor, t: Tensor) -> torch.dtype:
     return torch.float64 if (s.dtype == torch.float64 or t.dtype == torch.float64) else torch.float32
 
 
+def shift_rows(x: Tensor) -> Tensor:
+    """``x`` minus its (detached) maximum along the last axis.
+
+    Softmaxes and the wMSE see only differences within a row, so the shift changes nothing in
+    exact arithmetic; in floating point every later log-probability or gap then carries
+    rounding errors of the size of ``|x − max x|``, not ``|x|`` (logits near 10⁴ in float32
+    would otherwise round every gap to ~1e-3). The maximum is detached: the shift has no
+    gradient to contribute.
+    """
+    return x - x.detach().amax(-1, keepdim=True)
+
+
 def scaled(x: Tensor, T: float, cd: torch.dtype) -> Tensor:
     """``x / T`` in the compute dtype (no copy when nothing changes)."""
     x = x.to(cd)

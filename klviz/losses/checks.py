@@ -94,9 +94,7 @@ def chunk_size(value: Any) -> int | None:
     """``None`` or a positive int (rows per chunk)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"chunk_size must be a positive int (rows per chunk) or None, got {value!r}")
-    return value
+    return _checks.positive_int(value, "chunk_size", hint="rows per chunk, or None")
 
 
 def num_classes(classes: int, low: int, who: str) -> None:

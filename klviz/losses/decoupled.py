@@ -30,6 +30,7 @@ from klviz.losses._engine import (
     run_rows,
     scaled,
     select,
+    shift_rows,
     softmax_,
 )
 from klviz.losses.class_stats import ClassStats
@@ -83,21 +84,8 @@ def wmse(a: Tensor, b: Tensor, weights: Tensor, *, dim: int = -1) -> Tensor:
         raise ValueError(f"a, b and weights must broadcast to one shape, got {tuple(a.shape)}, "
                          f"{tuple(b.shape)} and {tuple(weights.shape)}") from None
     cd = torch.float64 if torch.float64 in (a.dtype, b.dtype, weights.dtype) else torch.float32
-    d = _shifted(a.to(cd).movedim(dim, -1)) - _shifted(b.to(cd).movedim(dim, -1))
+    d = shift_rows(a.to(cd).movedim(dim, -1)) - shift_rows(b.to(cd).movedim(dim, -1))
     return _wmse_rows(d, weights.to(cd).movedim(dim, -1))
-
-
-def _shifted(x: Tensor) -> Tensor:
-    """``x`` minus its (detached) maximum along the last axis.
-
-    The wMSE depends only on differences within each vector, so a per-row shift of ``a``
-    and of ``b`` changes nothing in exact arithmetic. In float32 it matters: ``a − b`` with
-    ``a ≈ 10⁴`` rounds every gap to the spacing near 10⁴ (≈ 1e-3), a relative error of ~1e-4
-    for gaps of size 1, while ``a − max a`` is exact for values within a factor of 2 of each
-    other. The maximum is detached: the shift has no gradient to contribute.
-    """
-    return x - x.detach().amax(-1, keepdim=True)
-
 
 
 WeightFn = Callable[[Tensor, "Tensor | None", Tensor, Tensor], Tensor]
@@ -246,7 +234,7 @@ def _dkl_rows(T: float, a: float, b: float) -> RowFn:
         ls = F.log_softmax(os_, dim=-1)
         w = F.softmax(ot.detach(), dim=-1)
         # wMSE: gradient reaches the teacher (m) only; CE: the student (n) only (Theorem 1)
-        wm = _wmse_rows(_shifted(ot) - _shifted(os_.detach()), w)
+        wm = _wmse_rows(shift_rows(ot) - shift_rows(os_.detach()), w)
         ce = -(w * ls).sum(-1)
         return (T * T) * (0.25 * a * wm + b * ce)
     return fn
@@ -419,6 +407,10 @@ def gkl_loss(student_logits: Tensor, teacher_logits: Tensor, target: Tensor | No
     rows = select(student_logits, teacher_logits if convention == "book" or not fused
                   else teacher_logits.detach(), y, m)
 
+    def table_weights(t: Tensor, yy: Tensor | None, ot: Tensor, p: Tensor) -> Tensor:
+        # the fused kernel's weight function: GKL's weights from the raw teacher logits
+        return _gkl_weights(t, yy, table, Tw, g, t.dtype)
+
     if convention == "book":
         def fn(s: Tensor, t: Tensor, yy: Tensor | None) -> Tensor:
             cd = compute_dtype(s, t)
@@ -430,7 +422,7 @@ def gkl_loss(student_logits: Tensor, teacher_logits: Tensor, target: Tensor | No
                 w = p if g == 1.0 else (g * lt).exp()
             else:
                 w = _gkl_weights(t, yy, table, Tw, g, cd)
-            wm = _wmse_rows(_shifted(ot) - _shifted(os_), w)
+            wm = _wmse_rows(shift_rows(ot) - shift_rows(os_), w)
             ce = -(p * ls).sum(-1)
             return (T * T) * (0.25 * a * wm + b * ce)
 
@@ -439,8 +431,7 @@ def gkl_loss(student_logits: Tensor, teacher_logits: Tensor, target: Tensor | No
             wfn: WeightFn | None = None if g == 1.0 else (
                 lambda t, yy, ot, p: torch.add(p.amax(-1, keepdim=True).log_().mul_(g), ot, alpha=g).exp_())
         else:
-            def wfn(t: Tensor, yy: Tensor | None, ot: Tensor, p: Tensor) -> Tensor:
-                return _gkl_weights(t, yy, table, Tw, g, t.dtype)
+            wfn = table_weights
         kernel = _decoupled_kernel(T, 0.25 * a * T * T, b * T * T, 1.0, wfn, student_wm=True)
     else:
         # The batch's total weight couples the rows; it is a detached constant, so compute
@@ -459,16 +450,14 @@ def gkl_loss(student_logits: Tensor, teacher_logits: Tensor, target: Tensor | No
             cd = compute_dtype(s, t)
             sf, tf = s.to(cd), t.to(cd).detach()
             u = _gkl_weights(tf, yy, table, Tw, g, cd)
-            wm = _wmse_rows(_shifted(tf) - _shifted(sf), u)
+            wm = _wmse_rows(shift_rows(tf) - shift_rows(sf), u)
             ls = F.log_softmax(sf if T == 1.0 else sf / T, dim=-1)
             p = F.softmax(tf if T == 1.0 else tf / T, dim=-1)
             ce = -(p * ls).sum(-1)
             return (0.25 * b) * wm * scale.to(cd) + a * ce
 
-        def wfn_official(t: Tensor, yy: Tensor | None, ot: Tensor, p: Tensor) -> Tensor:
-            return _gkl_weights(t, yy, table, Tw, g, t.dtype)
         # raw-logit wMSE: d = T·(o_t − o_s)
-        kernel = _decoupled_kernel(T, (0.25 * b) * scale, a, T, wfn_official, student_wm=True)
+        kernel = _decoupled_kernel(T, (0.25 * b) * scale, a, T, table_weights, student_wm=True)
 
     if fused:
         return run_fused(kernel, rows, cs, red)

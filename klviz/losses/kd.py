@@ -16,7 +16,7 @@ from torch import Tensor
 
 from klviz import _checks
 from klviz.losses import checks
-from klviz.losses._engine import RowFn, compute_dtype, reduce, run_rows, scaled, select
+from klviz.losses._engine import RowFn, compute_dtype, reduce, run_rows, scaled, select, shift_rows
 from klviz.losses.registry import hyper, register
 
 __all__ = ["kd_loss", "dkd_loss", "dkd_terms", "log1mexp"]
@@ -85,12 +85,8 @@ def _binary_logs(lp: Tensor, l1p: Tensor) -> Tensor:
     """
     small = lp < -_LN2  # p < 1/2
     exact = torch.where(small, lp, l1p)  # ≤ −ln 2 up to rounding: log1mexp's log1p branch
-    other = torch.log1p(-torch.exp(exact))
+    other = log1mexp(exact)
     return torch.stack((torch.where(small, exact, other), torch.where(small, other, exact)), -1)
-
-
-def _minus_max(x: Tensor) -> Tensor:
-    return x - x.detach().amax(-1, keepdim=True)
 
 
 def _dkd_parts(s: Tensor, t: Tensor, y: Tensor, T: float) -> tuple[Tensor, Tensor, Tensor]:
@@ -98,8 +94,8 @@ def _dkd_parts(s: Tensor, t: Tensor, y: Tensor, T: float) -> tuple[Tensor, Tenso
     # shift each row by its (detached) maximum first: the losses do not see the shift, and
     # every log-probability below then carries rounding errors of the size of |o − max o|,
     # not |o| (a factor of 10 on the teacher gradient of logits of size 80)
-    os_ = scaled(_minus_max(s.to(cd)), T, cd)
-    ot = scaled(_minus_max(t.to(cd)), T, cd)
+    os_ = scaled(shift_rows(s.to(cd)), T, cd)
+    ot = scaled(shift_rows(t.to(cd)), T, cd)
     yy = y.unsqueeze(-1)
     # Remove the target class with a huge *finite* logit: -inf would give 0·inf = NaN in
     # the non-target KL and in its gradient.
