@@ -97,9 +97,6 @@ HIDDEN_TAGS = {"remove-input", "hide-input", "remove-cell", "hide-cell"}
 REMOVED_TAGS = {"remove-input", "remove-cell"}  # never shown, not even on a click
 # functions a hidden cell may call as a statement: gluing numbers, showing a figure
 BOOKKEEPING_CALLS = {"glue", "show", "display"}
-# Chapters whose code cells are not all reformatted yet, as {stem: reason}: marked xfail.
-LINES_TODO: dict[str, str] = {}
-LENGTH_TODO: dict[str, str] = {}
 
 
 def code_cells(nb: Path) -> list[tuple[int, dict, str]]:
@@ -123,12 +120,7 @@ def _tags(c: dict) -> set[str]:
     return set(c["metadata"].get("tags", []))
 
 
-def _chapter_params(todo: dict[str, str]):
-    return [pytest.param(nb, id=nb.stem, marks=pytest.mark.xfail(reason=todo[nb.stem]))
-            if nb.stem in todo else pytest.param(nb, id=nb.stem) for nb in CHAPTERS]
-
-
-@pytest.mark.parametrize("nb", _chapter_params(LENGTH_TODO))
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.stem)
 def test_code_cells_are_at_most_20_lines(nb):
     long = [f"cell {i} ({len(''.join(c['source']).splitlines())} lines): "
             f"{''.join(c['source']).splitlines()[0][:50]!r}"
@@ -137,7 +129,7 @@ def test_code_cells_are_at_most_20_lines(nb):
                      "and move the full check to the tests):\n" + "\n".join(long)
 
 
-@pytest.mark.parametrize("nb", _chapter_params(LINES_TODO))
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.stem)
 def test_code_lines_fit_the_page(nb):
     """Every line a reader can see fits the code cell at 1280x900 without scrolling."""
     wide = []

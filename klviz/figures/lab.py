@@ -38,9 +38,12 @@ def _axis_label(ylabel: str, percent: bool) -> str:
     return f"{ylabel} (%)" if percent else ylabel
 
 
-def _curves_data(histories, teacher_acc, ylabel: str, percent: bool) -> dict:
+def _curves_data(histories, teacher_acc, ylabel: str, percent: bool, ylim=None) -> dict:
+    if ylim is not None and (len(ylim) != 2 or not ylim[0] < ylim[1]):
+        raise ValueError(f"ylim must be (bottom, top) with bottom < top, got {ylim!r}")
     return {"runs": _runs(histories, percent), "axis_label": _axis_label(ylabel, percent),
-            "teacher": None if teacher_acc is None else teacher_acc * (100.0 if percent else 1.0)}
+            "teacher": None if teacher_acc is None else teacher_acc * (100.0 if percent else 1.0),
+            "ylim": ylim}
 
 
 def _curves_draw(ax, d: dict, values: dict) -> None:
@@ -66,10 +69,12 @@ _EXAMPLE = {"histories": {"ce": [[0.50, 0.60, 0.65], [0.52, 0.58, 0.66]], "kd": 
 learning_curves = FigureSpec(
     "lab-learning-curves", None, _curves_data, _curves_draw,
     xlabel="epoch", ylabel="{axis_label}",
-    inputs={"histories": REQUIRED, "teacher_acc": None, "ylabel": "test accuracy", "percent": True},
+    inputs={"histories": REQUIRED, "teacher_acc": None, "ylabel": "test accuracy", "percent": True,
+            "ylim": None},
     example=_EXAMPLE,
     doc=r"""Mean over seeds (line) and mean plus or minus one standard deviation (band) of a metric per
-    epoch, one colour per loss; ``teacher_acc`` draws a dashed line.  Chapter ``ch-lab``.""",
+    epoch, one colour per loss; ``teacher_acc`` draws a dashed line; ``ylim=(bottom, top)`` fixes
+    the y range.  Chapter ``ch-lab``.""",
 )
 
 
