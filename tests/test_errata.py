@@ -83,3 +83,11 @@ def test_numbers_glued_from_chapters_exist():
         if not any(p.fullmatch(key) for p in patterns):
             missing.append(f"{page.name}: {nb.name} glues no {key!r}")
     assert not missing, "\n".join(missing)
+
+
+def test_cross_document_glue_carries_a_format():
+    # myst-nb splits `path::key` at its last colon when no format follows, so
+    # `/nb.ipynb::key` reads as key '/nb.ipynb:' with format 'key' (a build warning)
+    text = (ROOT / "book" / "errata.md").read_text()
+    bare = re.findall(r"\{glue(?::\w+)?\}`[^`]*::[A-Za-z_]\w*`", text)
+    assert not bare, f"give each cross-document glue a format, e.g. ::key:.3f or ::key:d: {bare}"
