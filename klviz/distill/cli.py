@@ -29,6 +29,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
 
+from klviz.distill.commands import load_plugins
 from klviz.distill.config import CompareConfig, StudentConfig, TrainConfig, choices_of, default_of
 from klviz.distill.files import atomic_write
 from klviz.distill.models import MODELS
@@ -118,7 +119,9 @@ def _add_model_options(groups: dict[str, Any], parser: argparse.ArgumentParser) 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed so the docs and tests can inspect it)."""
     p = _Parser(prog=PROG, description="Train a teacher, distil it into a student, or compare distillation losses.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{teacher,student,compare}", parser_class=_Parser)
+    plugins = load_plugins()
+    names = ",".join(["teacher", "student", "compare", *plugins])
+    sub = p.add_subparsers(dest="command", required=True, metavar="{" + names + "}", parser_class=_Parser)
 
     t = sub.add_parser("teacher", help="train a teacher on the labels (cross-entropy)",
                        description="Train a teacher with cross-entropy; writes best.pt, last.pt, metrics.json, metrics.csv.")
@@ -149,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fields(groups, c, _fields(StudentConfig, TrainConfig), skip=("loss", "teacher", "run_dir", "model"),
                 **{f.name: {"group": loss_group} for f in _fields(StudentConfig, TrainConfig)})
     _add_fields(groups, c, dataclasses.fields(TrainConfig), skip=("run_dir", "resume", "model", "progress", "force"))
+    for cmd in plugins.values():  # commands registered by the chapters' trainers (klviz.distill.commands)
+        x = sub.add_parser(cmd.name, help=cmd.help, description=cmd.description)
+        groups = {}
+        if cmd.model_options:
+            _add_model_options(groups, x)
+        _add_fields(groups, x, dataclasses.fields(cmd.config))
     return p
 
 
@@ -230,8 +239,12 @@ def run(argv: Sequence[str] | None = None) -> int:
             _print_result(res)
             if res.teacher_test_acc is not None:
                 print(f"teacher test accuracy {res.teacher_test_acc:.4f}")
-    else:
+    elif a["command"] == "compare":
         _compare(a)
+    else:
+        cmd = load_plugins()[a["command"]]
+        extra = {"model_options": _model_options(a)} if cmd.model_options else {}
+        cmd.run(cmd.config(**_given(a, cmd.config), **extra))
     return 0
 
 
