@@ -328,6 +328,11 @@ class CompareConfig:
 
     def cross_check(self, world: int) -> None:
         names = loss_names()
+        if not self.losses:
+            raise ConfigError("losses is empty; name at least one, e.g. --losses ce,kd,gkl")
+        repeated = sorted({loss for loss in self.losses if self.losses.count(loss) > 1})
+        if repeated:
+            raise ConfigError(f"losses names {', '.join(repeated)} more than once; list each loss once")
         for loss in self.losses:
             if loss not in names:
                 raise ConfigError(f"unknown loss {loss!r}; choose from: {', '.join(names)}")

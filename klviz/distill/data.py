@@ -241,6 +241,8 @@ def read_cifar(name: str, root: str | os.PathLike) -> Dataset:
     ``root`` may be the unpacked folder itself (``cifar-10-batches-py``) or its parent. Images
     stay uint8 ``(N, 3, 32, 32)``; the trainer scales, augments and standardises them on the device.
     """
+    if name not in _CIFAR:
+        raise DataError(f"unknown CIFAR data set {name!r}; choose one of: {', '.join(_CIFAR)}")
     spec = _CIFAR[name]
     root = Path(root)
     folder = root / spec["folder"] if (root / spec["folder"]).is_dir() else root

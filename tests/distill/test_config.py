@@ -51,6 +51,8 @@ def test_configerror_is_the_package_wide_one():
     (StudentConfig(loss="js", teacher="t.pt", beta=2.0), 1, "loss 'js': beta must lie in [0, 1]"),
     (CompareConfig(losses=("ce", "foo")), 1, "unknown loss 'foo'"),
     (CompareConfig(seeds=0), 1, "seeds=0"),
+    (CompareConfig(losses=()), 1, "losses is empty"),  # --losses ","
+    (CompareConfig(losses=("kd", "ce", "kd")), 1, "losses names kd more than once"),
     # non-finite numbers would pass "> 0" and fail deep inside training
     (TrainConfig(lr=float("inf")), 1, "lr=inf must be a finite number"),
     (TrainConfig(weight_decay=float("inf")), 1, "weight_decay=inf must be a finite number"),

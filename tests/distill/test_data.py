@@ -109,6 +109,11 @@ def test_cifar_missing_and_corrupt(tmp_path, fake_cifar):
         D.read_cifar("cifar10", tmp_path)
 
 
+def test_read_cifar_names_the_known_sets(tmp_path):
+    with pytest.raises(D.DataError, match="unknown CIFAR data set 'cifar5'; choose one of: cifar10, cifar100"):
+        D.read_cifar("cifar5", tmp_path)
+
+
 def test_unknown_dataset_lists_the_names():
     with pytest.raises(D.DataError, match="mnist1d, digits, cifar10, cifar100"):
         D.load_dataset("imagenet")
