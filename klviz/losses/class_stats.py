@@ -88,5 +88,8 @@ class ClassStats(nn.Module):
         """The published rows for each label: shape ``target.shape + (C,)``."""
         if not isinstance(target, Tensor) or target.dtype.is_floating_point or target.dtype == torch.bool:
             raise ValueError("target must be an integer tensor of class indices")
+        if target.numel() and not (0 <= int(target.min()) and int(target.max()) < self.num_classes):
+            raise ValueError(f"target holds labels outside [0, {self.num_classes - 1}]; pass class indices "
+                             f"of the {self.num_classes} classes ClassStats was built for")
         return self.means[target.to(self.means.device)]
 

@@ -90,3 +90,12 @@ def test_class_stats_all_reduce_gloo_two_processes():
     expected = (sums / counts[:, None]).float()
     torch.testing.assert_close(results[0], expected)
     torch.testing.assert_close(results[1], expected)
+
+
+def test_weights_of_a_label_out_of_range_is_a_clear_error():
+    stats = ClassStats(3)
+    with pytest.raises(ValueError, match=r"labels outside \[0, 2\]"):
+        stats.weights(torch.tensor([0, 3]))
+    with pytest.raises(ValueError, match=r"labels outside"):
+        stats.weights(torch.tensor([-1]))
+    assert stats.weights(torch.tensor([], dtype=torch.long)).shape == (0, 3)
