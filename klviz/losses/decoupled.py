@@ -83,6 +83,9 @@ def wmse(a: Tensor, b: Tensor, weights: Tensor, *, dim: int = -1) -> Tensor:
     except RuntimeError:
         raise ValueError(f"a, b and weights must broadcast to one shape, got {tuple(a.shape)}, "
                          f"{tuple(b.shape)} and {tuple(weights.shape)}") from None
+    dim = _checks.axis(dim, a.ndim, of="a", name="dim")
+    if a.shape[dim] == 0:
+        raise ValueError(f"a has no classes along dim={dim} (shape {tuple(a.shape)}); pass at least one class")
     cd = torch.float64 if torch.float64 in (a.dtype, b.dtype, weights.dtype) else torch.float32
     d = shift_rows(a.to(cd).movedim(dim, -1)) - shift_rows(b.to(cd).movedim(dim, -1))
     return _wmse_rows(d, weights.to(cd).movedim(dim, -1))

@@ -106,6 +106,7 @@ def wmse_cost(
     """
     batch = _checks.positive_int(batch, "batch")
     repeats = _checks.positive_int(repeats, "repeats")
+    sizes = [_checks.positive_int(c, "sizes[i]", hint="every number of classes must be >= 1") for c in sizes]
     gen = torch.Generator().manual_seed(seed)
     out: dict[str, list[float]] = {k: [] for k in ("C", "time_fast", "time_brute", "mem_fast", "mem_brute", "max_diff")}
     # one thread, so the timings measure the algorithms, not thread contention on a shared CPU

@@ -76,6 +76,17 @@ def test_wmse_forms_validate():
         wmse_appendix_form(np.ones(3), torch.ones(3))
     with pytest.raises(ValueError, match="repeats"):
         wmse_cost([4], repeats=0)
+    with pytest.raises(ValueError, match=r"sizes\[i\] must be an int in \[1, inf\], got 0"):
+        wmse_cost([0])
+
+
+def test_wmse_rejects_a_dim_it_does_not_have_and_empty_rows():
+    s, t = torch.randn(2, 3), torch.randn(2, 3)
+    with pytest.raises(ValueError, match=r"dim=5 is out of range for a with 2 dimension\(s\); use dim in \[-2, 1\]"):
+        wmse(s, t, torch.ones(3), dim=5)
+    with pytest.raises(ValueError, match="no classes along dim=1"):
+        wmse(torch.zeros(2, 0), torch.zeros(2, 0), torch.zeros(2, 0))
+    torch.testing.assert_close(wmse(s.T, t.T, torch.ones(3, 1), dim=0), wmse(s, t, torch.ones(3)))
 
 
 def test_wmse_cost_small():
