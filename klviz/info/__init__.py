@@ -37,7 +37,8 @@ Layout (import from ``klviz.info``; the submodules are where the code lives):
   ``softmax.py``, which the function ``klviz.info.softmax`` would shadow).
 - :mod:`klviz.info.discrete`: entropy, cross-entropy, KL and JS of one pair of discrete
   distributions, from probabilities and from logits; ``binary_entropy``.
-- :mod:`klviz.info.gaussian`: closed-form Gaussian KLs (``gaussian_kl``, ``vae_kl``).
+- :mod:`klviz.info.gaussian`: closed-form Gaussian KLs (``gaussian_kl``, ``vae_kl``,
+  ``mvn_kl`` for full covariances).
 - ``_validate`` (probability vectors, finite logits, positive standard deviations,
   broadcasting) and ``_terms`` (the elementwise terms with the :math:`0 \log 0`
   conventions, reductions, units) are shared by all of them.
@@ -64,7 +65,7 @@ from klviz.info.discrete import (
     kl_divergence,
     kl_divergence_from_logits,
 )
-from klviz.info.gaussian import gaussian_kl, vae_kl
+from klviz.info.gaussian import gaussian_kl, mvn_kl, vae_kl
 from klviz.info.probs import log_softmax, softmax
 
 # each submodule lists its public names once; log_probs stays in klviz.info.probs
