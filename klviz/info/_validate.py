@@ -151,7 +151,7 @@ def finite_logits(z: Any, name: str, torch_: bool) -> None:
 def no_nan(x: Any, name: str, torch_: bool) -> None:
     if np.isnan(detached_numpy(x, torch_)).any():
         raise ValueError(f"{name} contains NaN; pass finite numbers (a NaN here comes from the computation "
-                         "that produced {name}, e.g. an encoder's output)")
+                         f"that produced {name}, e.g. an encoder's output)")
 
 
 def positive_values(x: Any, name: str, torch_: bool) -> None:
