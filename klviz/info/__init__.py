@@ -39,6 +39,10 @@ Layout (import from ``klviz.info``; the submodules are where the code lives):
   distributions, from probabilities and from logits; ``binary_entropy``.
 - :mod:`klviz.info.gaussian`: closed-form Gaussian KLs (``gaussian_kl``, ``vae_kl``,
   ``mvn_kl`` for full covariances).
+- :mod:`klviz.info.joint`: joint and conditional entropy, mutual information and conditional
+  mutual information of joint tables (X on the rows).
+- :mod:`klviz.info.fdiv`: total variation, Hellinger, chi-squared, Rényi divergences and
+  ``f_divergence`` with its named generators (``F_GENERATORS``).
 - ``_validate`` (probability vectors, finite logits, positive standard deviations,
   broadcasting) and ``_terms`` (the elementwise terms with the :math:`0 \log 0`
   conventions, reductions, units) are shared by all of them.
@@ -53,7 +57,7 @@ every measure follows the conventions above.  Tests go in ``tests/info/test_<mod
 
 from __future__ import annotations
 
-from klviz.info import discrete, gaussian
+from klviz.info import discrete, fdiv, gaussian, joint
 from klviz.info.discrete import (
     binary_entropy,
     cross_entropy,
@@ -65,8 +69,23 @@ from klviz.info.discrete import (
     kl_divergence,
     kl_divergence_from_logits,
 )
+from klviz.info.fdiv import (
+    F_GENERATORS,
+    chi2_divergence,
+    f_divergence,
+    hellinger,
+    renyi_divergence,
+    total_variation,
+)
 from klviz.info.gaussian import gaussian_kl, mvn_kl, vae_kl
+from klviz.info.joint import (
+    conditional_entropy,
+    conditional_mutual_information,
+    joint_entropy,
+    mutual_information,
+)
 from klviz.info.probs import log_softmax, softmax
 
 # each submodule lists its public names once; log_probs stays in klviz.info.probs
-__all__ = ["softmax", "log_softmax", *discrete.__all__, *gaussian.__all__]
+__all__ = ["softmax", "log_softmax", *discrete.__all__, *gaussian.__all__, *joint.__all__,
+           *fdiv.__all__]
