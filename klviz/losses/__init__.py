@@ -58,7 +58,7 @@ cache; see the Performance appendix of the book for the measurements.
 Layout of the package: :mod:`~klviz.losses.checks` (argument checks),
 :mod:`~klviz.losses._engine` (row selection, chunking, the fused and chunked autograd
 Functions, reductions), one module per family (:mod:`~klviz.losses.kd`: KD and DKD;
-:mod:`~klviz.losses.decoupled`: wMSE, DKL, IKL, GKL; :mod:`~klviz.losses.js`),
+:mod:`~klviz.losses.decoupled`: wMSE, DKL, IKL, GKL; :mod:`~klviz.losses.js`; :mod:`~klviz.losses.skew`: skew KL and skew reverse KL),
 :mod:`~klviz.losses.class_stats`, :mod:`~klviz.losses.reference` (brute-force and teaching
 forms of the wMSE) and :mod:`~klviz.losses.registry`, in which each loss is registered
 where it is defined, with its metadata.
@@ -67,12 +67,13 @@ where it is defined, with its metadata.
 from __future__ import annotations
 
 # Import order matters only for the registry: the families register their losses in the
-# order of loss_names() (kd, dkd, dkl, ikl, gkl, js).
+# order of loss_names() (kd, dkd, dkl, ikl, gkl, js, skl, srkl).
 from klviz.losses.checks import REDUCTIONS
 from klviz.losses.class_stats import ClassStats
 from klviz.losses.kd import dkd_loss, dkd_terms, kd_loss, log1mexp
 from klviz.losses.decoupled import CONVENTIONS, dkl_loss, gkl_loss, ikl_loss, wmse
 from klviz.losses.js import js_loss
+from klviz.losses.skew import skew_kl_loss, skew_reverse_kl_loss
 from klviz.losses.reference import (
     pairwise_wmse_bruteforce,
     wmse_appendix_form,
@@ -111,6 +112,8 @@ __all__ = [
     "ikl_loss",
     "js_loss",
     "kd_loss",
+    "skew_kl_loss",
+    "skew_reverse_kl_loss",
     "log1mexp",
     "loss_names",
     "pairwise_wmse_bruteforce",

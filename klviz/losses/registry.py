@@ -61,6 +61,7 @@ HYPER_HELP: dict[str, tuple[type, str, tuple | None]] = {
              None),
     "gamma": (float, "exponent > 0 of the wMSE weights (GKL's smoother weights; 1 = IKL)", None),
     "weight_temperature": (float, "temperature > 0 of the wMSE weights (default: temperature)", None),
+    "skew": (float, "mixing weight alpha in [0, 1) of the skewed divergences (skl, srkl; DistiLLM)", None),
     "convention": (str, "'book' (the paper's formula) or 'official' (the published code's, "
                         "alpha/beta swapped)", ("book", "official")),
 }

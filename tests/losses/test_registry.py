@@ -26,7 +26,7 @@ pytestmark = pytest.mark.usefixtures("torch_seed")
 
 
 def test_registry():
-    assert loss_names() == ["kd", "dkd", "dkl", "ikl", "gkl", "js"]
+    assert loss_names() == ["kd", "dkd", "dkl", "ikl", "gkl", "js", "skl", "srkl"]
     assert get_loss("gkl") is gkl_loss and LOSSES["kd"] is kd_loss
     assert list(LOSSES) == loss_names() and all(LOSSES[n] is REGISTRY[n].fn for n in REGISTRY)
     with pytest.raises(ValueError, match="unknown loss 'kl'; choose one of kd, dkd, dkl, ikl, gkl, js"):
@@ -40,7 +40,7 @@ def test_target_kinds_match_the_signatures_and_the_behaviour():
     # (for class_stats), the others take none
     kinds = {name: spec.target for name, spec in REGISTRY.items()}
     assert kinds == {"kd": "none", "dkd": "required", "dkl": "none", "ikl": "optional", "gkl": "optional",
-                     "js": "none"}
+                     "js": "none", "skl": "none", "srkl": "none"}
     s, t, y = torch.randn(3, 5), torch.randn(3, 5), torch.tensor([0, 2, 4])
     for name, spec in REGISTRY.items():
         params = inspect.signature(spec.fn).parameters
@@ -69,7 +69,7 @@ def test_hypers_are_the_functions_keywords_and_defaults():
                     "class_stats"}
         assert set(params) - plumbing == set(spec.hyper_names()), spec.name
     merged = all_hypers()
-    assert {"temperature", "alpha", "beta", "gamma", "weight_temperature", "convention"} == set(merged)
+    assert {"temperature", "alpha", "beta", "gamma", "weight_temperature", "convention", "skew"} == set(merged)
     assert all(h.default is None for h in merged.values())
     assert merged["convention"].choices == ("book", "official") and merged["gamma"].type is float
     assert get_spec("kd").hypers == (Hyper("temperature", 4.0, float, merged["temperature"].help),)
