@@ -19,6 +19,11 @@ go too); text before the start marker and after the end marker stays, so exercis
 share a cell with a solution survive. The one-block form ``:::{solution} ex-label ... :::`` is
 removed as well. A short note cell marks the place of each removed solution, and references
 (``{ref}``/``{numref}``) to a removed solution's ``:label:`` become plain text.
+
+Self-check questions (cells that call ``quiz(...)`` or are tagged ``quiz``, see
+:mod:`klviz.quiz.web`) hold their answers in their source: the student edition drops them. Where
+an exercise has an answer key (:mod:`klviz.quiz.answers`), a code cell after the note lets the
+student check an answer: ``check("ex-...", None)``, ``None`` to be replaced by the answer.
 """
 
 from __future__ import annotations
@@ -47,6 +52,15 @@ _CODE_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
 NOTE_TEMPLATE = (
     "> **Solution removed.** The worked solution{target} is not part of the student edition: "
     "try the exercise yourself first; your instructor has the instructor edition."
+)
+
+
+QUIZ_TAG = "quiz"
+_QUIZ_CALL = re.compile(r"(?<![\w.])quiz\(")
+CHECK_TEMPLATE = (
+    "# check your answer: replace None by it\n"
+    "from klviz.quiz import check\n"
+    'check("{label}", None)'
 )
 
 
@@ -270,6 +284,7 @@ def student_notebook(nb: nbformat.NotebookNode, *, name: str = "notebook") -> nb
     ``solution-end`` (or the reverse), since guessing where a solution ends could leak it.
     """
     cells, solutions = _strip(nb, name)
+    cells = _with_checks([c for c in cells if not _is_quiz(c)])
     labels = {s.label for s in solutions if s.label}
     for cell in cells:
         if cell.cell_type == "markdown" and labels:
@@ -278,6 +293,26 @@ def student_notebook(nb: nbformat.NotebookNode, *, name: str = "notebook") -> nb
     out.cells = cells
     out.metadata.setdefault("klviz", {})["edition"] = "student"
     return _clear(out)
+
+
+def _is_quiz(cell) -> bool:
+    return cell.cell_type == "code" and (
+        QUIZ_TAG in cell.get("metadata", {}).get("tags", []) or _QUIZ_CALL.search(_source(cell)) is not None)
+
+
+def _with_checks(cells: list) -> list:
+    # after the note of a removed solution whose exercise has an answer key: a check cell
+    from klviz.quiz.answers import load_keys
+
+    keys = load_keys()
+    out = []
+    for cell in cells:
+        out.append(cell)
+        label = cell.get("metadata", {}).get("klviz", {}).get("removed-solution")
+        if label in keys:
+            out.append(nbformat.v4.new_code_cell(CHECK_TEMPLATE.format(label=label),
+                                                 metadata={"klviz": {"check": label}}))
+    return out
 
 
 def instructor_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

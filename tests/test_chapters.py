@@ -95,8 +95,9 @@ MAX_CELL_LINES = 20
 MAX_LINE = {"main": 70, "solution": 69}
 HIDDEN_TAGS = {"remove-input", "hide-input", "remove-cell", "hide-cell"}
 REMOVED_TAGS = {"remove-input", "remove-cell"}  # never shown, not even on a click
-# functions a hidden cell may call as a statement: gluing numbers, showing a figure
-BOOKKEEPING_CALLS = {"glue", "show", "display"}
+# functions a hidden cell may call as a statement: gluing numbers, showing a figure or the
+# self-check questions (klviz.quiz.quiz)
+BOOKKEEPING_CALLS = {"glue", "show", "display", "quiz"}
 
 
 def code_cells(nb: Path) -> list[tuple[int, dict, str]]:
@@ -237,3 +238,51 @@ def test_hidden_cells_only_do_bookkeeping(nb):
             for name in stored:
                 from_hidden.pop(name, None)
     assert not problems, f"{nb.name}:\n" + "\n".join(problems)
+
+
+# --- self-check questions (issue 16; tests/test_browser.py answers them on the built pages) ------
+
+MIN_QUESTIONS = 3
+QUESTION_KINDS = {"numeric", "choice"}
+
+
+def questions(nb: Path) -> list[tuple[int, str, str]]:
+    """``(cell index, kind, id)`` of every self-check question declared in a ``quiz(...)`` cell."""
+    found = []
+    for i, c, _ in code_cells(nb):
+        tree = _python("".join(c["source"]))
+        if not any(_call_name(n) == "quiz" for n in ast.walk(tree)):
+            continue
+        for node in ast.walk(tree):
+            kind = _call_name(node)
+            if kind in QUESTION_KINDS and node.args and isinstance(node.args[0], ast.Constant):
+                found.append((i, kind, node.args[0].value))
+    return found
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_has_self_check_questions(nb):
+    """At least three questions, in hidden cells tagged quiz (the student edition drops them:
+    their source holds the answers), numeric ones taking the chapter's computed value."""
+    qs = questions(nb)
+    assert len(qs) >= MIN_QUESTIONS, (
+        f"{nb.name}: {len(qs)} self-check questions, at least {MIN_QUESTIONS} needed "
+        "(klviz.quiz.quiz in a hidden cell, see /CONTRIBUTING.md)")
+    cs = cells(nb)
+    for i in sorted({i for i, _, _ in qs}):
+        tags = _tags(cs[i])
+        assert {"remove-input", "quiz"} <= tags, f"{nb.name}: tag quiz cell {i} remove-input and quiz"
+    for i, c, _ in code_cells(nb):
+        for node in ast.walk(_python("".join(c["source"]))):
+            if _call_name(node) == "numeric" and len(node.args) >= 3:
+                assert not isinstance(node.args[2], ast.Constant), (
+                    f"{nb.name}: cell {i}: question {node.args[0].value!r} types its answer; pass the "
+                    "value the chapter computed")
+
+
+def test_question_ids_are_unique_across_chapters():
+    seen: dict[str, str] = {}
+    for nb in CHAPTERS:
+        for _, _, qid in questions(nb):
+            assert qid not in seen, f"question id {qid!r} in {nb.name} and {seen[qid]}"
+            seen[qid] = nb.name

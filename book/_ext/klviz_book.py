@@ -4,6 +4,8 @@
   internet (CI has none), and the browser test fails on any request to another host.
 - The MathJax macros come from :data:`klviz.notation.MACROS`, the same source as the hidden
   macro cell of every notebook.
+- The self-check questions' script and style (:mod:`klviz.quiz.web`) come from the package's
+  ``klviz/quiz/static``, added to the static path: one copy, served by the book.
 - ``KLVIZ_BOOK_BUILD=1`` tells the executed notebooks they run inside the build
   (:func:`klviz.viz.show` then emits HTML that uses the served plotly.js).
 """
@@ -36,6 +38,10 @@ def _config_inited(app, config) -> None:
     config.mathjax3_config = cfg
     if str(STATIC) not in [str(Path(app.confdir, p).resolve()) for p in config.html_static_path]:
         config.html_static_path.append(str(STATIC))
+    from klviz.quiz.web import STATIC as QUIZ_STATIC
+
+    if str(QUIZ_STATIC) not in [str(Path(app.confdir, p).resolve()) for p in config.html_static_path]:
+        config.html_static_path.append(str(QUIZ_STATIC))
 
 
 def _builder_inited(app) -> None:
@@ -49,6 +55,10 @@ def _builder_inited(app) -> None:
         shutil.copyfile(src, dst)
     app.add_js_file("vendor/plotly.min.js")
     app.add_css_file("klviz.css")
+    from klviz.quiz.web import SCRIPT, STYLE
+
+    app.add_js_file(SCRIPT)
+    app.add_css_file(STYLE)
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
