@@ -14,6 +14,8 @@ Layout (import from ``klviz.symbolic``; the submodules are where the code lives)
   measures (entropy, cross-entropy, KL, JS, binary entropy) as expressions; ``latex``.
 - :mod:`klviz.symbolic.maxima`: the maximum-entropy derivations.
 - :mod:`klviz.symbolic.gaussian`: the Gaussian and VAE KLs, derived and in closed form.
+- :mod:`klviz.symbolic.fisher`: the Fisher information and KL's local quadratic form
+  (categorical, Gaussian), Pinsker for two Bernoullis.
 - :mod:`klviz.symbolic.proofs`: gradient proofs (KD, DKL = KL, BCE, the k1/k2/k3 estimators),
   the wMSE identity and KL = TCKD + (1 - p_t) NCKD.
 - ``_exact``: argument checks (sizes, exact temperatures) and the simplification to 0.
@@ -26,7 +28,15 @@ a new proof in ``proofs.py`` using ``_exact.simplify_zero``.  Tests go in
 
 from __future__ import annotations
 
-from klviz.symbolic import gaussian, maxima, measures, proofs
+from klviz.symbolic import fisher, gaussian, maxima, measures, proofs
+from klviz.symbolic.fisher import (
+    binary_pinsker_derivative,
+    categorical_family,
+    categorical_fisher_closed_form,
+    fisher_information,
+    gaussian_fisher,
+    kl_hessian,
+)
 from klviz.symbolic.gaussian import (
     gaussian_kl_closed_form,
     gaussian_kl_expr,
@@ -57,4 +67,4 @@ from klviz.symbolic.proofs import (
 )
 
 # each submodule lists its public names once
-__all__ = [*measures.__all__, *maxima.__all__, *gaussian.__all__, *proofs.__all__]
+__all__ = [*measures.__all__, *maxima.__all__, *gaussian.__all__, *proofs.__all__, *fisher.__all__]
