@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from klviz.distill.cli import build_parser
+from klviz.distill.commands import load_plugins
 
 TINY = ["--num-samples", "500", "--train-subset", "200", "--test-subset", "100", "--batch-size", "50", "--quiet"]
 
@@ -43,7 +44,8 @@ def work(tmp_path_factory):
 def test_help_documents_every_flag():
     parser = build_parser()
     subs = parser._subparsers._group_actions[0].choices
-    assert set(subs) == {"teacher", "student", "compare"}
+    # the built-in commands and those the chapters' trainers register (klviz.distill.commands.PLUGINS)
+    assert set(subs) == {"teacher", "student", "compare", *load_plugins()}
     for name, sub in subs.items():
         for action in sub._actions:
             assert action.help, f"{name} {action.option_strings} has no help text"
