@@ -29,7 +29,7 @@ from typing import Any
 __all__ = ["Command", "COMMANDS", "PLUGINS", "command", "load_plugins"]
 
 #: modules that register commands with :func:`command` (imported by the CLI, in this order)
-PLUGINS: tuple[str, ...] = ("klviz.robust.train", "klviz.vi.train")
+PLUGINS: tuple[str, ...] = ("klviz.robust.train", "klviz.vi.train", "klviz.lm.train")
 
 
 @dataclass(frozen=True)
