@@ -13,7 +13,8 @@ Layout (import from ``klviz.symbolic``; the submodules are where the code lives)
 - :mod:`klviz.symbolic.measures`: symbols (``probabilities``, ``logits``), softmax and the
   measures (entropy, cross-entropy, KL, JS, binary entropy) as expressions; ``latex``.
 - :mod:`klviz.symbolic.maxima`: the maximum-entropy derivations.
-- :mod:`klviz.symbolic.gaussian`: the Gaussian and VAE KLs, derived and in closed form.
+- :mod:`klviz.symbolic.gaussian`: the Gaussian, VAE and multivariate (full-covariance) KLs,
+  derived and in closed form.
 - :mod:`klviz.symbolic.fisher`: the Fisher information and KL's local quadratic form
   (categorical, Gaussian), Pinsker for two Bernoullis.
 - :mod:`klviz.symbolic.proofs`: gradient proofs (KD, DKL = KL, BCE, the k1/k2/k3 estimators),
@@ -41,6 +42,9 @@ from klviz.symbolic.gaussian import (
     gaussian_kl_closed_form,
     gaussian_kl_expr,
     gaussian_symbols,
+    mvn_kl_closed_form,
+    mvn_kl_expr,
+    mvn_symbols,
     vae_kl_closed_form,
     vae_kl_expr,
 )

@@ -1,5 +1,6 @@
 r"""Gaussian KL divergences derived with sympy: the univariate closed form by integration,
-and the VAE term as its sum over a diagonal encoder."""
+the VAE term as its sum over a diagonal encoder, and the multivariate KL (full covariances)
+coordinate by coordinate for d = 2."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ __all__ = [
     "gaussian_kl_closed_form",
     "vae_kl_expr",
     "vae_kl_closed_form",
+    "mvn_symbols",
+    "mvn_kl_expr",
+    "mvn_kl_closed_form",
 ]
 
 
@@ -94,3 +98,60 @@ def vae_kl_closed_form(d: int) -> sp.Expr:
     mu = sp.symbols(f"mu_1:{d + 1}", real=True)
     lv = sp.symbols(f"l_1:{d + 1}", real=True)
     return sp.Rational(1, 2) * sum(m**2 + sp.exp(v) - 1 - v for m, v in zip(mu, lv))
+
+
+def mvn_symbols(d: int = 2) -> tuple[sp.Matrix, sp.Matrix, sp.Matrix, sp.Matrix]:
+    r"""Means :math:`\boldsymbol\mu_1, \boldsymbol\mu_2` (``d x 1``) and symmetric covariances
+    :math:`\Sigma_1 = (a_{ij})`, :math:`\Sigma_2 = (b_{ij})` (``d x d``) as sympy matrices of real symbols."""
+    d = size(d, "d")
+    m1 = sp.Matrix(d, 1, lambda i, _: sp.Symbol(f"m_{i + 1}", real=True))
+    m2 = sp.Matrix(d, 1, lambda i, _: sp.Symbol(f"n_{i + 1}", real=True))
+
+    def cov(letter: str) -> sp.Matrix:
+        return sp.Matrix(d, d, lambda i, j: sp.Symbol(f"{letter}_{min(i, j) + 1}{max(i, j) + 1}", real=True))
+
+    return m1, cov("a"), m2, cov("b")
+
+
+def mvn_kl_expr(d: int = 2) -> sp.Expr:
+    r"""Derive :math:`D_{\mathrm{KL}}(\mathcal N(\boldsymbol\mu_1, \Sigma_1) \| \mathcal N(\boldsymbol\mu_2, \Sigma_2))`
+    coordinate by coordinate: write :math:`\log p(x) - \log q(x)` as a polynomial in
+    :math:`x_1, \dots, x_d` (densities with the explicit inverse and determinant), then take its
+    expectation under :math:`p` term by term with the Gaussian moments
+    :math:`\mathbb E[x_i] = \mu_{1,i}`, :math:`\mathbb E[x_i x_j] = (\Sigma_1)_{ij} + \mu_{1,i}\mu_{1,j}`.
+    Meant for ``d = 2`` (written out in full); compare with :func:`mvn_kl_closed_form`.
+    Chapter ``ch-vi``.
+    """
+    d = size(d, "d")
+    m1, s1, m2, s2 = mvn_symbols(d)
+    x = sp.Matrix(d, 1, lambda i, _: sp.Symbol(f"x_{i + 1}", real=True))
+
+    def log_density(m: sp.Matrix, s: sp.Matrix) -> sp.Expr:
+        r = x - m
+        return -sp.Rational(d, 2) * sp.log(2 * sp.pi) - sp.log(s.det()) / 2 - (r.T * s.adjugate() * r)[0] / (2 * s.det())
+
+    log_ratio = sp.expand(log_density(m1, s1) - log_density(m2, s2))
+    poly = sp.Poly(log_ratio, *x)
+    total = sp.Integer(0)
+    for powers, coeff in poly.terms():
+        idx = [i for i, k in enumerate(powers) for _ in range(k)]  # degree <= 2
+        if not idx:
+            moment = sp.Integer(1)
+        elif len(idx) == 1:
+            moment = m1[idx[0]]
+        else:
+            moment = s1[idx[0], idx[1]] + m1[idx[0]] * m1[idx[1]]
+        total += coeff * moment
+    return total
+
+
+def mvn_kl_closed_form(d: int = 2) -> sp.Expr:
+    r"""The general formula
+    :math:`\tfrac12[\operatorname{tr}(\Sigma_2^{-1}\Sigma_1) + (\boldsymbol\mu_2 - \boldsymbol\mu_1)^\top
+    \Sigma_2^{-1}(\boldsymbol\mu_2 - \boldsymbol\mu_1) - d + \log\det\Sigma_2 - \log\det\Sigma_1]`
+    in the symbols of :func:`mvn_symbols`.  Chapter ``ch-vi``."""
+    d = size(d, "d")
+    m1, s1, m2, s2 = mvn_symbols(d)
+    inv = s2.adjugate() / s2.det()
+    r = m2 - m1
+    return sp.Rational(1, 2) * ((inv * s1).trace() + (r.T * inv * r)[0] - d + sp.log(s2.det()) - sp.log(s1.det()))
