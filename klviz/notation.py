@@ -32,6 +32,12 @@ MACROS: dict[str, tuple[str, int]] = {
     "Normal": (r"\mathcal{N}", 0),
     "dd": (r"\mathrm{d}", 0),
     "wmse": (r"\operatorname{wMSE}", 0),
+    "CondEnt": (r"\operatorname{H}\left(#1\,\middle|\,#2\right)", 2),
+    "MI": (r"\operatorname{I}\left(#1;#2\right)", 2),
+    "CMI": (r"\operatorname{I}\left(#1;#2\,\middle|\,#3\right)", 3),
+    "Df": (r"D_{f}\left(#1\,\middle\|\,#2\right)", 2),
+    "Dalpha": (r"D_{\alpha}\left(#1\,\middle\|\,#2\right)", 2),
+    "TV": (r"\operatorname{TV}", 0),
 }
 
 
