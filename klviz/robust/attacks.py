@@ -33,7 +33,7 @@ from torch import Tensor, nn
 
 from klviz import _checks
 
-__all__ = ["ATTACK_LOSSES", "KINDS", "NORMS", "Attack", "WorstCase", "margin", "perturb", "worst_case"]
+__all__ = ["ATTACK_LOSSES", "KINDS", "NORMS", "Attack", "WorstCase", "margin", "perturb", "project", "worst_case"]
 
 KINDS: tuple[str, ...] = ("pgd", "fgsm")
 NORMS: tuple[str, ...] = ("linf", "l2")
@@ -109,16 +109,32 @@ def _flat_norm(v: Tensor) -> Tensor:
 
 
 def project(x_adv: Tensor, x: Tensor, eps: float, norm: str) -> Tensor:
-    r"""Back into :math:`B_\varepsilon(x)` and then into [0, 1].
+    r"""The Euclidean projection of ``x_adv`` onto :math:`B_\varepsilon(x) \cap [0, 1]^d`.
 
-    Clipping after the ball only moves coordinates towards ``x`` (which lies in [0, 1]), so the
-    result is in both sets."""
+    L∞: clipping to the ball and then to [0, 1] (two boxes: their intersection is a box).
+    L2: :math:`\delta = \mathrm{clip}(t\,(x_{adv} - x), -x, 1 - x)` with the largest
+    :math:`t \in [0, 1]` that keeps :math:`\lVert\delta\rVert_2 \le \varepsilon` (the KKT
+    conditions of the projection; ``t`` by bisection), not the common "project onto the ball,
+    then clip", which is not the projection onto the intersection and stalls short of the worst
+    case when clipping is active."""
     d = x_adv - x
     if norm == "linf":
-        d = d.clamp(-eps, eps)
-    else:
-        d = d * (eps / _flat_norm(d)).clamp(max=1.0)
-    return (x + d).clamp(0.0, 1.0)
+        return (x + d.clamp(-eps, eps)).clamp(0.0, 1.0)
+    lo, hi = -x, 1.0 - x
+    shape = (-1, *([1] * (d.dim() - 1)))
+
+    def clipped(t: Tensor) -> Tensor:
+        return torch.maximum(torch.minimum(t.view(shape) * d, hi), lo)
+
+    inside = clipped(torch.ones(len(d), dtype=d.dtype, device=d.device)).flatten(1).norm(dim=1) <= eps
+    a = torch.zeros(len(d), dtype=d.dtype, device=d.device)
+    b = torch.ones_like(a)
+    for _ in range(60 if d.dtype == torch.float64 else 30):  # the norm grows with t: bisection
+        mid = (a + b) / 2
+        ok = clipped(mid).flatten(1).norm(dim=1) <= eps
+        a, b = torch.where(ok, mid, a), torch.where(ok, b, mid)
+    t = torch.where(inside, torch.ones_like(a), a)
+    return (x + clipped(t)).clamp(0.0, 1.0)
 
 
 def _random_start(x: Tensor, eps: float, norm: str, gen: torch.Generator) -> Tensor:

@@ -101,14 +101,19 @@ def _robust_term(m: Method, nat: Tensor, adv: Tensor, y: Tensor, stats: ClassSta
     raise ValueError(f"method {m.name!r} has no robust term")
 
 
+def _full(z: Tensor) -> Tensor:
+    # half-precision logits (AMP) are scored in float32; float64 stays float64 (checks)
+    return z.float() if z.dtype in (torch.float16, torch.bfloat16) else z
+
+
 def robust_loss(m: Method, nat: Tensor, adv: Tensor | None, y: Tensor,
                 stats: ClassStats | None = None) -> tuple[Tensor, dict[str, Tensor]]:
     """The outer loss of method ``m`` and its logged parts (``ce``: natural CE, ``robust``)."""
-    nat = nat.float()
+    nat = _full(nat)
     ce = F.cross_entropy(nat, y)
     if m.name == "standard":
         return ce, {"ce": ce, "robust": torch.zeros_like(ce)}
-    adv = adv.float()
+    adv = _full(adv)
     if m.name == "pgd_at":
         r = F.cross_entropy(adv, y)
         return r, {"ce": ce, "robust": r}
@@ -141,7 +146,7 @@ def inner_max(model: nn.Module, x: Tensor, y: Tensor, m: Method, *, eps: float, 
     model.eval()
     try:
         with torch.no_grad():
-            nat = model(x).float()
+            nat = _full(model(x))
         if m.name == "pgd_at":
             noise = (torch.rand(x.shape, generator=gen, dtype=torch.float64) * 2 - 1) * eps
         else:
@@ -150,7 +155,7 @@ def inner_max(model: nn.Module, x: Tensor, y: Tensor, m: Method, *, eps: float, 
         for _ in range(steps):
             xa = xa.detach().requires_grad_(True)
             with torch.enable_grad():
-                adv = model(xa).float()
+                adv = _full(model(xa))
                 if m.name == "pgd_at":
                     loss = F.cross_entropy(adv, y)
                 elif m.inner == "kl":
