@@ -38,6 +38,7 @@ MACROS: dict[str, tuple[str, int]] = {
     "Df": (r"D_{f}\left(#1\,\middle\|\,#2\right)", 2),
     "Dalpha": (r"D_{\alpha}\left(#1\,\middle\|\,#2\right)", 2),
     "TV": (r"\operatorname{TV}", 0),
+    "ELBO": (r"\operatorname{ELBO}", 0),
 }
 
 
