@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 MATHJAX_VERSION := 3.2.2
 MATHJAX := book/_static/vendor/mathjax/tex-svg-full.js
 
-.PHONY: book test venv vendor browser clean export bench bench-full bench-book gpu-check
+.PHONY: book test venv vendor browser clean export assignments bench bench-full bench-book gpu-check
 
 venv: $(STAMP)
 
@@ -47,6 +47,11 @@ test: venv vendor browser
 
 export: venv
 	$(PY) -m klviz.export --out _build/editions
+
+# Graded assignments (otter-grader, no PDFs): _build/assignments/<chapter>/{student,autograder}.
+# Grade a submission without Docker: $(VENV)/bin/otter run -a <autograder zip> -o DIR submission.ipynb
+assignments: venv
+	$(PY) -m klviz.quiz.assign --out _build/assignments
 
 bench: venv
 	$(PY) benchmarks/run.py --quick

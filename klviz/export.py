@@ -58,7 +58,7 @@ NOTE_TEMPLATE = (
 QUIZ_TAG = "quiz"
 _QUIZ_CALL = re.compile(r"(?<![\w.])quiz\(")
 CHECK_TEMPLATE = (
-    "# check your answer: replace None by it\n"
+    "# check your answer ({what}): replace None by it\n"
     "from klviz.quiz import check\n"
     'check("{label}", None)'
 )
@@ -310,7 +310,8 @@ def _with_checks(cells: list) -> list:
         out.append(cell)
         label = cell.get("metadata", {}).get("klviz", {}).get("removed-solution")
         if label in keys:
-            out.append(nbformat.v4.new_code_cell(CHECK_TEMPLATE.format(label=label),
+            what = keys[label].get("what") or "a number or an option letter"
+            out.append(nbformat.v4.new_code_cell(CHECK_TEMPLATE.format(label=label, what=what),
                                                  metadata={"klviz": {"check": label}}))
     return out
 

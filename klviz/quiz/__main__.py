@@ -1,4 +1,4 @@
-"""Write an exercise's answer key: ``python -m klviz.quiz key LABEL ANSWER --hint TEXT [--sig N]``.
+"""Write an exercise's answer key: ``python -m klviz.quiz key LABEL ANSWER --hint TEXT [--what TEXT] [--sig N]``.
 
 ANSWER is a number or an option letter (a-j). The key goes into ``klviz/quiz/keys.json``
 (salted digest, see :mod:`klviz.quiz.answers`); assert ``check(LABEL, value)`` in the chapter's
@@ -22,6 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     key.add_argument("label", help="the exercise's :label:, e.g. ex-ent-dice")
     key.add_argument("answer", help="a number, or an option letter a-j")
     key.add_argument("--hint", required=True, help="shown after a wrong answer; must not give it away")
+    key.add_argument("--what", default="", help="the quantity asked for, quoted in the check cell")
     key.add_argument("--sig", type=int, default=3, help="significant digits compared (default 3)")
     args = parser.parse_args(argv)
     try:
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:
         answer = args.answer
     try:
-        entry = make_key(args.label, answer, hint=args.hint, sig=args.sig)
+        entry = make_key(args.label, answer, hint=args.hint, what=args.what, sig=args.sig)
     except (TypeError, ValueError) as err:
         print(f"klviz.quiz: {err}", file=sys.stderr)
         return 2

@@ -53,20 +53,25 @@ def _candidates(x: float, sig: int) -> set[str]:
     return {_canonical(x + k * unit, sig) for k in (-1, 0, 1)}
 
 
-def make_key(label: str, answer: Any, *, hint: str, sig: int = 3, salt: str | None = None) -> dict:
+def make_key(label: str, answer: Any, *, hint: str, what: str = "", sig: int = 3,
+             salt: str | None = None) -> dict:
     """The key of exercise ``label``: ``answer`` a number (rounded to ``sig`` significant digits)
-    or an option letter ``"a"``-``"j"``; ``hint`` shown after a wrong answer (not the answer)."""
+    or an option letter ``"a"``-``"j"``; ``hint`` shown after a wrong answer (not the answer);
+    ``what`` names the quantity asked for (the student edition's check cell quotes it)."""
     if not isinstance(label, str) or not EXERCISE.match(label):
         raise ValueError(f"label: {label!r} is not an exercise label like 'ex-ent-dice'")
     if not isinstance(hint, str) or not hint.strip():
         raise ValueError("hint: write a hint that points at the method without giving the answer")
+    if not isinstance(what, str):
+        raise TypeError(f"what must be a str naming the quantity asked for, got {type(what).__name__}")
     salt = salt or secrets.token_hex(8)
     if isinstance(answer, str):
         letter = _checks.choice(answer.strip().lower(), "answer", LETTERS)
-        return {"kind": "choice", "salt": salt, "digest": _digest(salt, label, letter), "hint": hint.strip()}
+        return {"kind": "choice", "what": what, "salt": salt, "digest": _digest(salt, label, letter),
+                "hint": hint.strip()}
     sig = _checks.integer(sig, "sig", low=1, high=12, hint="significant digits, e.g. 3")
     x = _checks.finite(answer, "answer", hint="a number, or an option letter 'a'-'j'")
-    return {"kind": "numeric", "sig": sig, "salt": salt,
+    return {"kind": "numeric", "what": what, "sig": sig, "salt": salt,
             "digest": _digest(salt, label, _canonical(x, sig)), "hint": hint.strip()}
 
 
