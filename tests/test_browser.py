@@ -7,7 +7,8 @@ kernel-free Plotly sliders. On every chapter page, the reader's view at 1280x900
 printed output scrolls sideways (visible or in an opened solution; the theme's white-space and font
 size unchanged), none over 20 lines, no glue() bookkeeping in sight, and in every Plotly figure the
 title, legend, slider and plot area present and pairwise disjoint (light theme as loaded and with the
-slider moved, dark theme). The counts go to ``browser-report.json``. Screenshots go to
+slider moved, dark theme), and one self-check question answered right and one wrong (klviz.quiz).
+The counts go to ``browser-report.json``. Screenshots go to
 ``_build/screenshots/``.
 
 Chromium is Debian's (``make browser`` installs it; ``KLVIZ_CHROMIUM`` overrides the path),
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import re
 import shutil
@@ -320,6 +322,47 @@ def check_figure_boxes(page, rel: str, record, when: str) -> None:
                                             "(layout in klviz.viz.online)")
 
 
+def _typed(value: float, tol: float) -> str:
+    """How a reader would type ``value``: enough decimals to land well inside the tolerance."""
+    return f"{value:.{max(0, math.ceil(-math.log10(tol))) + 1}f}"
+
+
+def check_quiz(page, rel: str, record, stats: dict) -> None:
+    """The self-check questions (klviz.quiz): answer one right and another wrong with real clicks;
+    the feedback must say so, the hint must show only after the wrong answer and not contain it."""
+    questions = page.locator(".klviz-quiz-q")
+    stats["quiz"] = questions.count()
+    if questions.count() < 3:
+        record("quiz", f"{rel}: {questions.count()} self-check questions (klviz.quiz), at least 3 expected")
+    if not questions.count():
+        return
+    cases = [(0, True), (min(1, questions.count() - 1), False)]
+    for k, right in cases:
+        q = questions.nth(k)
+        key = q.evaluate("el => JSON.parse(atob(el.getAttribute('data-key')))")
+        name = f"{rel}: question {q.get_attribute('id')}"
+        q.scroll_into_view_if_needed()
+        if q.get_attribute("data-kind") == "numeric":
+            typed = _typed(key["v"], key["t"]) if right else _typed(key["v"] + 10 * key["t"] + 1, key["t"])
+            q.locator(".klviz-quiz-input").fill(typed)
+        else:
+            n_options = q.locator("input[type=radio]").count()
+            pick = key["a"] if right else (key["a"] + 1) % n_options
+            q.locator(f"input[type=radio][value='{pick}']").check()
+        q.locator(".klviz-quiz-check").click()
+        feedback = q.locator(".klviz-quiz-feedback")
+        want = "klviz-quiz-right" if right else "klviz-quiz-wrong"
+        got = feedback.get_attribute("class") or ""
+        if want not in got or not feedback.is_visible() or not feedback.inner_text().strip():
+            record("quiz", f"{name}: a {'right' if right else 'wrong'} answer got feedback {got!r} "
+                           f"{feedback.inner_text()!r} (klviz-quiz.js served? console errors?)")
+        hint = q.locator(".klviz-quiz-hint")
+        if hint.is_visible() == right:
+            record("quiz", f"{name}: the hint is {'shown after a right' if right else 'hidden after a wrong'} answer")
+        if not right and "v" in key and _typed(key["v"], 0.005) in hint.inner_text():
+            record("quiz", f"{name}: the hint gives the answer away")
+
+
 def luminance(css: str) -> float | None:
     m = re.match(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)", css)
     if not m:
@@ -380,6 +423,7 @@ def visit(page, url: str, rel: str, root: Path, shots: Path, record) -> dict:
 
     if is_chapter(rel):
         check_code(page, rel, record, stats, in_solutions=False)
+        check_quiz(page, rel, record, stats)
 
     # folded solutions: hidden until their title is clicked
     sols = page.locator("div.solution.admonition, details.solution")
@@ -507,7 +551,8 @@ def report(site):
     elapsed = time.perf_counter() - start
     print(f"\nbrowser: {len(pages)} pages in {elapsed:.0f} s; screenshots in {shots}")
     for s in stats:
-        print(f"  {s.get('page')}: math={s.get('math')} images={s.get('images')} solutions={s.get('solutions')} plotly={s.get('plotly')}")
+        print(f"  {s.get('page')}: math={s.get('math')} images={s.get('images')} solutions={s.get('solutions')} "
+              f"plotly={s.get('plotly')} quiz={s.get('quiz')}")
         if "code_visible" in s:
             print(f"    code cells: {s['code_visible']} visible ({s['code_visible_scroll']} scroll sideways, "
                   f"{s['code_visible_long']} over {MAX_CELL_LINES} lines, {s['code_visible_glue']} show glue), "
@@ -570,6 +615,13 @@ def test_code_cells_fit_the_page(report):
     """No code cell or printed output scrolls sideways at 1280x900 (visible or in an opened
     solution), none is over 20 lines, none in sight shows glue() bookkeeping."""
     _check(report, "code")
+
+
+def test_self_check_questions_give_feedback(report):
+    """On every chapter page one self-check question answered right and one wrong, by clicks:
+    right/wrong feedback, the hint only after the wrong answer (requests to other hosts fail
+    test_no_requests_to_other_hosts, script errors test_no_console_errors)."""
+    _check(report, "quiz")
 
 
 def test_plotly_title_legend_slider_and_plot_do_not_overlap(report):
