@@ -108,6 +108,8 @@ def check(label: str, answer: Any, *, keys: dict[str, dict] | None = None) -> Fe
     digits; one unit in the last digit either way still counts) or an option letter for a
     multiple-choice one. Returns a :class:`Feedback`: right, or wrong with a hint.
     """
+    if not isinstance(label, str):
+        raise TypeError(f"label must be an exercise label like 'ex-ent-dice', got {type(label).__name__}")
     keys = load_keys() if keys is None else keys
     if label not in keys:
         known = ", ".join(sorted(keys)) or "none"

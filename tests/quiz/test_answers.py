@@ -42,6 +42,8 @@ def test_choice_key_and_placeholders():
     assert check("ex-t-pick", 3, keys=k).verdict == "invalid"
     with pytest.raises(ValueError, match="no answer key"):
         check("ex-t-none", 1.0, keys=k)
+    with pytest.raises(TypeError, match="label"):
+        check(3, 1.0, keys=k)
 
 
 def test_make_key_bad_input():
