@@ -42,7 +42,8 @@ ATTACK_LOSSES: tuple[str, ...] = ("ce", "margin")
 
 def margin(logits: Tensor, y: Tensor) -> Tensor:
     r"""Per-example margin :math:`\max_{j\ne y} z_j - z_y`: positive iff the example is misclassified."""
-    z = logits.float()
+    # half precision (AMP) is scored in float32; float64 stays float64
+    z = logits.float() if logits.dtype in (torch.float16, torch.bfloat16) else logits
     zy = z.gather(1, y[:, None]).squeeze(1)
     other = z.scatter(1, y[:, None], float("-inf")).amax(1)
     return other - zy
@@ -50,7 +51,8 @@ def margin(logits: Tensor, y: Tensor) -> Tensor:
 
 def _attack_loss(name: str) -> Callable[[Tensor, Tensor], Tensor]:
     if name == "ce":
-        return lambda z, y: F.cross_entropy(z.float(), y, reduction="none")
+        return lambda z, y: F.cross_entropy(z.float() if z.dtype in (torch.float16, torch.bfloat16) else z, y,
+                                            reduction="none")
     return margin
 
 
