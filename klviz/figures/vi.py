@@ -149,6 +149,7 @@ def _grid_draw(ax, d: dict, values: dict) -> None:
     side = width_in * 72 / (cols * 9 + 1)  # one pixel's side in points
     ax.scatter(x, y, c=img.ravel(), cmap="gray_r", vmin=0.0, vmax=1.0, marker="s", s=side**2, linewidths=0)
     ax.set_xticks([])
+    ax.tick_params(length=0)
     ax.set_yticks([-(r * 9 + 3.5) for r in range(rows)], d["labels"])
     ax.grid(False)
     for spine in ax.spines.values():

@@ -95,8 +95,9 @@ def _cholesky(cov: Any, name: str, torch_: bool) -> Any:
     if torch_:
         import torch
 
-        asym = (cov - cov.transpose(-1, -2)).abs().amax() if cov.numel() else 0.0
-        scale = cov.detach().abs().amax() if cov.numel() else 1.0
+        c = cov.detach()  # a check, not part of the graph
+        asym = (c - c.transpose(-1, -2)).abs().amax() if c.numel() else 0.0
+        scale = c.abs().amax() if c.numel() else 1.0
         if float(asym) > 1e-8 * max(float(scale), 1e-300):
             raise ValueError(f"{name} is not symmetric (largest |C - C^T| = {float(asym):.3g}); "
                              f"pass a symmetric covariance, e.g. (C + C^T) / 2")
