@@ -51,6 +51,30 @@ def test_estimator_is_close_to_the_exact_gaussian_kl(mu):
     assert len(res.history) == 30 and res.steps[-1] == 300
 
 
+@pytest.mark.parametrize("mu", [0.5, 1.0, 2.0])
+def test_quadratic_family_reaches_the_gaussian_kl(mu):
+    rng = np.random.default_rng(5)
+    bound, (a, b) = vb.dv_quadratic(rng.normal(mu, 1.0, 20000), rng.normal(0.0, 1.0, 20000))
+    assert bound == pytest.approx(mu**2 / 2, abs=0.05 + 0.05 * mu**2)
+    assert a == pytest.approx(mu, abs=0.1 + 0.1 * mu) and abs(b) < 0.05 + 0.05 * mu
+
+
+def test_quadratic_bound_is_the_maximum_over_its_family():
+    rng = np.random.default_rng(6)
+    xp, xq = rng.normal(1.0, 1.0, 500), rng.normal(0.0, 1.0, 500)
+    bound, (a, b) = vb.dv_quadratic(xp, xq)
+    assert bound == pytest.approx(vb.dv_bound(a * xp + b * xp**2, a * xq + b * xq**2), abs=1e-9)
+    for da, db in ((0.05, 0), (-0.05, 0), (0, 0.02), (0, -0.02)):
+        t = lambda x: (a + da) * x + (b + db) * x**2  # noqa: E731
+        assert vb.dv_bound(t(xp), t(xq)) <= bound + 1e-12
+
+
+def test_estimator_restores_the_thread_count():
+    before = torch.get_num_threads()
+    vb.dv_estimate(np.zeros(8), np.ones(8), steps=2)
+    assert torch.get_num_threads() == before
+
+
 def test_estimator_is_seeded():
     rng = np.random.default_rng(3)
     xp, xq = rng.normal(1.0, 1.0, 200), rng.normal(0.0, 1.0, 200)
@@ -68,6 +92,9 @@ def test_estimator_is_seeded():
     (lambda: vb.dv_estimate(np.zeros((8, 2)), np.zeros((8, 1))), ValueError, "same dimension"),
     (lambda: vb.dv_estimate(np.zeros(8), np.zeros(8), hidden=0), ValueError, "hidden"),
     (lambda: vb.dv_estimate(np.zeros(8), np.zeros(8), lr="x"), TypeError, "lr"),
+    (lambda: vb.dv_estimate(np.zeros(8), np.zeros(8), weight_decay=-1), ValueError, "weight_decay"),
+    (lambda: vb.dv_quadratic(np.zeros((4, 2)), np.zeros(4)), ValueError, "x_p must be a 1-D"),
+    (lambda: vb.dv_quadratic(np.zeros(4), [0.0, math.nan]), ValueError, "x_q"),
 ])
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
