@@ -83,13 +83,17 @@ class VAETask(Task):
         return len(self.x_train)
 
     def start_epoch(self, epoch: int) -> None:
-        # training noise from (seed, epoch, rank) alone: a resumed run draws the same eps
-        seed = (self.cfg.seed * 1_000_003 + epoch) * 1009 + self.rt.dist.rank
+        # training noise from (seed, epoch) alone: a resumed run draws the same eps
+        seed = (self.cfg.seed * 1_000_003 + epoch) * 1009
         self.gen = torch.Generator(device=self.rt.device).manual_seed(seed)
 
     def step(self, net: nn.Module, idx: torch.Tensor, step: int, steps_per_epoch: int) -> StepResult:
         xb = self.x_train[idx.to(self.rt.device)]
-        eps = torch.randn(len(xb), self.cfg.latent_dim, generator=self.gen, device=self.rt.device)
+        # every rank draws the noise of the whole global batch and keeps its positions r, r + world,
+        # ... (those of its examples, see klviz.distill.batches): N processes use one process's eps
+        ctx = self.rt.dist
+        eps = torch.randn(len(xb) * ctx.world, self.cfg.latent_dim, generator=self.gen,
+                          device=self.rt.device)[ctx.rank :: ctx.world]
         with self.rt.autocast():
             logits, mu, logvar = net(xb, eps)
         distortion, rate = vae_terms(logits.float(), mu.float(), logvar.float(), xb)
