@@ -13,7 +13,11 @@ QUICK = {"epochs": 2, "train_subset": 200, "test_subset": 50, "latent_dim": 3, "
 
 
 def test_arrays_match_the_metrics_files(tmp_path):
+    import torch
+
+    threads = torch.get_num_threads()
     s = beta_sweep((0.5, 2.0), (0, 1), tmp_path, progress=False, **QUICK)
+    assert torch.get_num_threads() == threads  # restored after the one-thread runs
     assert s.rate.shape == s.distortion.shape == s.active.shape == (2, 2)
     assert s.kl.shape == (2, 2, 3) and s.rate_curve.shape == (2, 2, 2)
     h = json.loads((s.run_dirs[2.0, 1] / "metrics.json").read_text())["history"]
