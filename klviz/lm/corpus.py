@@ -76,10 +76,14 @@ class CharTokenizer:
     def vocab_size(self) -> int:
         return len(self.chars)
 
-    def encode(self, text: str) -> torch.Tensor:
-        """The ids of ``text`` (int64); a character outside the vocabulary raises ValueError."""
+    def encode(self, text: str, *, drop_unknown: bool = False) -> torch.Tensor:
+        """The ids of ``text`` (int64); a character outside the vocabulary raises ValueError,
+        or is left out with ``drop_unknown=True`` (a corpus of another Python version read
+        with the book's tokenizer)."""
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
+        if drop_unknown:
+            return torch.tensor([self.index[c] for c in text if c in self.index], dtype=torch.long)
         try:
             return torch.tensor([self.index[c] for c in text], dtype=torch.long)
         except KeyError as exc:

@@ -78,5 +78,5 @@ class TinyLM(nn.Module):
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    """Number of parameters (frozen ones included)."""
+    return sum(p.numel() for p in model.parameters())

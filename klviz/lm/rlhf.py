@@ -22,13 +22,28 @@ import math
 import torch
 from torch import Tensor, nn
 
-from klviz import estimators
+from klviz import _checks, estimators
 from klviz.lm.sampling import sample
 
-__all__ = ["SEQUENCE_ESTIMATORS", "estimator_rows", "sequence_kl_samples"]
+__all__ = ["SEQUENCE_ESTIMATORS", "Tempered", "estimator_rows", "sequence_kl_samples"]
 
 #: the estimators of :func:`sequence_kl_samples`, in the order the chapter shows them
 SEQUENCE_ESTIMATORS = ("k1", "k2", "k3", "k3 per token")
+
+
+class Tempered(nn.Module):
+    r"""``model`` with its logits divided by ``temperature``: a policy near the reference
+    :math:`\mathrm{softmax}(z)` whose distance grows as ``temperature`` leaves 1 (a stand-in for a
+    fine-tuned copy of the reference in the chapter ``ch-lm``)."""
+
+    def __init__(self, model: nn.Module, temperature: float) -> None:
+        super().__init__()
+        self.model, self.temperature = model, _checks.temperature(temperature)
+        if hasattr(model, "context"):
+            self.context = model.context
+
+    def forward(self, ids: Tensor) -> Tensor:
+        return self.model(ids) / self.temperature
 
 
 @torch.no_grad()

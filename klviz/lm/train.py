@@ -20,13 +20,14 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from klviz.distill.checkpoint import CheckpointError, load_checkpoint
+from klviz.distill.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from klviz.distill.commands import command
 from klviz.distill.config import (HYPERS, ConfigError, StudentConfig, TrainConfig, at_least_one, loss_names,
                                   nonnegative, option, positive)
@@ -39,7 +40,7 @@ from klviz.lm.model import TinyLM, count_parameters
 from klviz.lm.sampling import sample
 from klviz.losses import get_spec
 
-__all__ = ["LMStudentConfig", "LMTask", "LMTeacherConfig", "load_lm", "train_lm_student", "train_lm_teacher"]
+__all__ = ["BOOK_TEACHER", "LMStudentConfig", "LMTask", "LMTeacherConfig", "export_teacher", "load_lm", "train_lm_student", "train_lm_teacher"]
 
 _M, _D, _P = "model", "data", "on-policy data"
 
@@ -138,6 +139,9 @@ class LMStudentConfig(LMTeacherConfig, StudentConfig):
                              check=at_least_one)
     gen_len: int = option(48, help="tokens the student samples after the prompt", group=_P, metavar="N",
                           check=at_least_one)
+    off_epochs: int = option(0, help="epochs on the corpus before --policy on starts (a teacher-forced warm start, "
+                             "as GKD and MiniLLM start from a fine-tuned student)", group=_P, metavar="N",
+                             check=nonnegative)
     sample_temperature: float = option(1.0, help="temperature of the student's sampling", group=_P,
                                        check=positive)
     top_k: int | None = option(None, help="sample from the k most likely tokens only", group=_P, metavar="K",
@@ -164,6 +168,9 @@ class LMStudentConfig(LMTeacherConfig, StudentConfig):
             get_spec(self.loss).fn(torch.zeros(1, 2), torch.zeros(1, 2), **given)
         except ValueError as exc:
             raise ConfigError(f"loss {self.loss!r}: {exc}") from None
+        if self.policy == "on" and self.off_epochs >= self.epochs:
+            raise ConfigError(f"off_epochs={self.off_epochs} leaves no on-policy epoch of {self.epochs}; "
+                              "lower --off-epochs or raise --epochs")
         if self.policy == "on" and self.prompt_len + self.gen_len > self.context + 1:
             raise ConfigError(f"prompt_len + gen_len = {self.prompt_len + self.gen_len} exceeds context + 1 = "
                               f"{self.context + 1}; shorten --gen-len")
@@ -182,6 +189,23 @@ def load_lm(path: str | os.PathLike, device: torch.device | str = "cpu") -> tupl
     for p in model.parameters():
         p.requires_grad_(False)
     return model, CharTokenizer.from_state_dict(ck["tokenizer"]), ck
+
+
+#: the teacher of the chapter ``ch-lm``, made by :func:`export_teacher` from the ``last.pt`` of
+#: ``python -m klviz.distill lm-teacher --run-dir runs/lm-teacher --epochs 10 --stride 32``
+#: (one thread, ``OMP_NUM_THREADS=1``; Python 3.11.7, torch 2.13.0, CPU)
+BOOK_TEACHER = Path(__file__).with_name("teacher.pt")
+
+
+def export_teacher(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Keep only what :func:`load_lm` needs from a run's checkpoint (model, tokenizer, corpus
+    record, config and epoch), so the book's teacher stays small. Chapter ``ch-lm``."""
+    ck = load_checkpoint(src, what="language-model checkpoint", hint="pass the last.pt of an lm-teacher run")
+    keep = {k: ck[k] for k in ("lm", "tokenizer", "corpus", "config", "epoch", "model_state") if k in ck}
+    if "lm" not in keep:
+        raise CheckpointError(f"{src} is not a language-model checkpoint; pass the last.pt of an lm-teacher run")
+    save_checkpoint(keep, Path(dst))
+    return Path(dst)
 
 
 class LMTask(Task):
@@ -204,7 +228,9 @@ class LMTask(Task):
         else:
             self.tok = CharTokenizer(corpus.text)
         self.corpus = corpus
-        train, val = split_tokens(self.tok.encode(corpus.text), cfg.val_fraction)
+        ids = self.tok.encode(corpus.text, drop_unknown=self.teacher is not None)
+        self.dropped = len(corpus.text) - len(ids)  # characters the teacher never saw (another Python)
+        train, val = split_tokens(ids, cfg.val_fraction)
         L = cfg.context + 1
         if len(train) < L or len(val) < L:
             raise ConfigError(f"the corpus ({len(corpus.text)} characters) leaves fewer than context + 1 = {L} "
@@ -236,7 +262,7 @@ class LMTask(Task):
             return StepResult(ce, {"ce": ce.detach()}, correct, x[:, 1:].numel())
         mask = None
         inp = x[:, :-1]
-        if cfg.policy == "on":
+        if cfg.policy == "on" and (step - 1) // steps_per_epoch >= cfg.off_epochs:
             base = net.module if hasattr(net, "module") else net
             g = torch.Generator(device=rt.device).manual_seed(
                 (cfg.seed * 1_000_003 + step) * 1009 + rt.dist.rank)
@@ -291,7 +317,8 @@ class LMTask(Task):
     def info(self) -> dict[str, Any]:
         return {"corpus_sha256": self.corpus.sha256, "python": self.corpus.python,
                 "corpus_chars": len(self.corpus.text), "vocab_size": self.tok.vocab_size,
-                "train_windows": len(self.train_rows), "teacher_val_bpc": self.teacher_bpc}
+                "train_windows": len(self.train_rows), "teacher_val_bpc": self.teacher_bpc,
+                "dropped_chars": self.dropped}
 
 
 def train_lm_teacher(config: LMTeacherConfig | None = None, **overrides: Any) -> RunResult:

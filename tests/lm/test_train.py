@@ -68,6 +68,8 @@ def test_on_policy_loop_is_deterministic(teacher, tmp_path):
     (["lm-student", "--teacher", "x.pt", "--loss", "kd", "--beta", "0.5"], "--beta does not apply"),
     (["lm-student", "--teacher", "x.pt", "--loss", "skl", "--skew", "1.5"], "skew"),
     (["lm-student", "--teacher", "x.pt", "--policy", "on", "--gen-len", "64"], "exceeds context"),
+    (["lm-student", "--teacher", "x.pt", "--policy", "on", "--off-epochs", "2", "--epochs", "2"],
+     "leaves no on-policy epoch"),
 ])
 def test_bad_input_gives_one_line(args, needle, capsys, tmp_path):
     assert main([*args, "--run-dir", str(tmp_path / "r"), "--quiet"]) == 2
