@@ -50,7 +50,7 @@ def _bernoulli_draw(ax, d: dict, values: dict) -> None:
         y = np.minimum(d["curves"][name], 10 * values["ymax"])  # chi2 explodes at the ends
         ax.plot(d["q"], y, color=PALETTE[i % len(PALETTE)], linestyle=styles[i], label=label)
     ax.plot(d["q"], d["pinsker"], color="0.2", linestyle=":", linewidth=2.2,
-            label=r"Pinsker: $\sqrt{D_{\mathrm{KL}}/2} \geq$ TV")
+            label=r"Pinsker: $(D_{\mathrm{KL}}/2)^{1/2} \geq$ TV")
     ax.axvline(values["p"], color="0.6", linewidth=0.8)
     ax.set_ylim(0, values["ymax"])
     ax.legend(loc="upper center", fontsize=8, ncol=2)
