@@ -201,7 +201,7 @@ WIDGET_REPORT = """() => {
 
 BACKGROUNDS = """() => {
   const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
-  const els = [...article.querySelectorAll('figure img, .cell_output img, figure.klviz-online')];
+  const els = [...article.querySelectorAll('figure img, .cell_output img, figure.klviz-online, div.klviz-quiz')];
   return els.map(e => ({what: e.tagName.toLowerCase() + ' ' + (e.getAttribute('src') || e.getAttribute('aria-label') || '').slice(-50),
                         bg: getComputedStyle(e).backgroundColor}));
 }"""

@@ -7,7 +7,7 @@ radio buttons, a *Check* button, a feedback line and a hint that shows after a w
 - In the book build the script and its style come from the book's own static files (the book's
   extension adds ``klviz/quiz/static`` to ``html_static_path``): no CDN.
 - In a local notebook they are inlined into the output, so the quiz works in Jupyter too.
-- Math in the text (``$...$``) is written as Sphinx writes inline math
+- Inline code (```...```) becomes ``<code>``; math in the text (``$...$``) is written as Sphinx writes inline math
   (``<span class="math">\\(...\\)</span>``), so the page's own MathJax typesets it with the rest
   of the page; the quiz never loads a MathJax.
 - The key of each question (the value and tolerance, or the right option) sits base64-encoded in
@@ -32,15 +32,19 @@ __all__ = ["Quiz", "quiz", "STATIC", "SCRIPT", "STYLE"]
 STATIC = Path(__file__).resolve().parent / "static"
 SCRIPT = "klviz-quiz.js"
 STYLE = "klviz-quiz.css"
-_MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$")
+_INLINE = re.compile(r"(?<!\\)\$(?P<math>.+?)(?<!\\)\$|`(?P<code>[^`]+)`")
 
 
 def _rich(text: str) -> str:
-    """``text`` as HTML: escaped, with each ``$...$`` as Sphinx's inline-math span."""
+    """``text`` as HTML: escaped, each ``$...$`` as Sphinx's inline-math span and each
+    ```code``` as ``<code>``."""
     out, last = [], 0
-    for m in _MATH.finditer(text):
+    for m in _INLINE.finditer(text):
         out.append(html.escape(text[last:m.start()]))
-        out.append(f'<span class="math notranslate nohighlight">\\({html.escape(m[1])}\\)</span>')
+        if m["math"] is not None:
+            out.append(f'<span class="math notranslate nohighlight">\\({html.escape(m["math"])}\\)</span>')
+        else:
+            out.append(f'<code class="docutils literal notranslate">{html.escape(m["code"])}</code>')
         last = m.end()
     out.append(html.escape(text[last:]))
     return "".join(out).replace("\\$", "$")

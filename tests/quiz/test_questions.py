@@ -90,6 +90,13 @@ def test_html_holds_the_key_and_sphinx_math(monkeypatch):
     assert "0.469" not in page.split("data-key")[0] and "hidden><em>Hint" in page
 
 
+def test_inline_code_and_escaping():
+    q = choice("q-t-code", "What does `nn.CrossEntropyLoss` take, <b>?", ["a", "b"], answer=0, hint="h")
+    page = quiz(q)._repr_html_()
+    assert '<code class="docutils literal notranslate">nn.CrossEntropyLoss</code>' in page
+    assert "&lt;b&gt;" in page and "<b>" not in page
+
+
 def test_local_notebook_inlines_script_and_style(monkeypatch):
     monkeypatch.delenv("KLVIZ_BOOK_BUILD", raising=False)
     page = quiz(coin())._repr_html_()
