@@ -113,7 +113,9 @@ def _curves_draw(ax, d: dict, values: dict) -> None:
     for i, (b, c) in enumerate(d["curves"]):
         ax.plot(np.arange(1, len(c) + 1), c, color=PALETTE[i % len(PALETTE)], label=f"β = {b:g}")
     ax.set_yscale("symlog", linthresh=0.1)
-    ax.legend(loc="upper right")
+    top = max(float(np.max(c)) for _b, c in d["curves"])
+    ax.set_ylim(0.0, max(top, 0.1) * 30)  # a free decade above the curves for the legend
+    ax.legend(loc="upper right", ncol=3)
 
 
 rate_curves = FigureSpec(
