@@ -35,8 +35,17 @@ def _peak_bytes(call, device: torch.device) -> float:
         return float(torch.cuda.max_memory_allocated(device) - before)
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        call()
+    # the profiler's C++ side prints a start/stop line per use to file descriptor 2, which a
+    # notebook would show under the cell: point the descriptor at /dev/null meanwhile
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+                call()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "trace.json")
         prof.export_chrome_trace(path)
