@@ -39,7 +39,8 @@ def test_teacher_trains_and_records_the_corpus(teacher):
     assert meta["python"] and meta["corpus_sha256"] == ck["corpus"]["sha256"]
 
 
-@pytest.mark.parametrize("loss,extra", [("kd", {}), ("js", {"beta": 1.0}), ("skl", {}), ("gkl", {})])
+@pytest.mark.parametrize("loss,extra", [("kd", {}), ("js", {"beta": 1.0}), ("skl", {}), ("srkl", {}), ("dkl", {}),
+                                        ("gkl", {})])
 def test_off_policy_students(teacher, tmp_path, loss, extra):
     res = train_lm_student(run_dir=str(tmp_path / loss), teacher=str(teacher.last_path), loss=loss, epochs=1,
                            **extra, **TINY)
