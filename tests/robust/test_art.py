@@ -11,7 +11,7 @@ from klviz.robust import Attack, perturb
 art = pytest.importorskip("art")
 
 
-@pytest.mark.parametrize("norm,eps,eta", [("linf", 0.1, 0.02), ("l2", 1.0, 0.2)])
+@pytest.mark.parametrize("norm,eps,eta", [("linf", 0.1, 0.02), ("l2", 0.5, 0.1)])
 def test_pgd_robust_accuracy_agrees_with_art(trained, digits, norm, eps, eta):
     from art.attacks.evasion import ProjectedGradientDescent
     from art.estimators.classification import PyTorchClassifier
@@ -29,3 +29,4 @@ def test_pgd_robust_accuracy_agrees_with_art(trained, digits, norm, eps, eta):
     # ours keeps each example's best iterate, ART returns the last: ours can only be lower
     assert ours <= art_acc + 1e-12
     assert art_acc - ours <= 0.02, (ours, art_acc)
+    assert 0.05 < ours < 0.95  # a radius where the comparison says something
