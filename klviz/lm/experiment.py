@@ -8,7 +8,9 @@ its own entropy along those samples (bits) and distinct-2 of the samples (divers
 
 from __future__ import annotations
 
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,6 +20,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from klviz import _checks
 from klviz.lm.metrics import distinct_n, mean_entropy_bits, nll_bits_of
 from klviz.lm.sampling import sample
 from klviz.lm.train import LMStudentConfig, load_lm, train_lm_student
@@ -62,33 +65,50 @@ def judge_samples(student: nn.Module, teacher: nn.Module, prompts: torch.Tensor,
             "distinct2": distinct_n(ids[:, P:], 2)}, ids
 
 
+def _train_and_judge(base: LMStudentConfig, label: str, policy: str, seed: int, out_dir: str | Path,
+                     prompts: torch.Tensor, gen_len: int, recipe: tuple[str, dict], threads: int | None) -> StudentRun:
+    """Train and judge one student (a module-level function, so a worker process can run it)."""
+    if threads is not None:  # a worker of a process pool: one thread each, as the chapter's kernel
+        torch.set_num_threads(threads)
+    loss, hypers = recipe
+    teacher, tok, _ = load_lm(base.teacher)
+    run_dir = Path(out_dir) / f"{loss}-{'-'.join(f'{k}{v}' for k, v in hypers.items())}-{policy}-{seed}"
+    cfg = replace(base, loss=loss, policy=policy, seed=seed, run_dir=str(run_dir), force=True,
+                  teacher=base.teacher if loss != "ce" else None, **hypers)
+    t0 = time.perf_counter()
+    res = train_lm_student(cfg)
+    t1 = time.perf_counter()
+    student, _, _ = load_lm(res.last_path)
+    judged, ids = judge_samples(student, teacher, prompts, gen_len, seed=seed)
+    metrics = {"val_bpc": res.history[-1]["val_bpc"], **judged}
+    text = [tok.decode(r) for r in ids[:2, prompts.shape[1]:]]
+    return StudentRun(label, policy, seed, metrics, text, t1 - t0, time.perf_counter() - t1, res.run_dir)
+
+
 def run_students(base: LMStudentConfig, grid: Iterable[tuple[str, str]], seeds: Iterable[int], out_dir: str | Path,
                  prompts: torch.Tensor, gen_len: int, *, recipes: Mapping[str, tuple[str, dict]] = RECIPES,
-                 ) -> list[StudentRun]:
+                 workers: int = 1) -> list[StudentRun]:
     """Train a student for every ``(recipe, policy)`` of ``grid`` and every seed (``base``
     gives everything else, including the teacher), then judge its samples
-    (:func:`judge_samples`, seeded by the run's seed). Chapter ``ch-lm``."""
-    teacher, tok, _ = load_lm(base.teacher)
-    out: list[StudentRun] = []
+    (:func:`judge_samples`, seeded by the run's seed). Chapter ``ch-lm``.
+
+    ``workers > 1`` trains that many students at once in separate processes, each on one
+    thread: every run is seeded on its own, so the results are the same as with ``workers=1``
+    (only faster on a machine with that many cores). The runs come back in grid order.
+    """
+    workers = _checks.positive_int(workers, "workers")
+    jobs = []
     for label, policy in grid:
         if label not in recipes:
             raise ValueError(f"unknown recipe {label!r}; choose from {', '.join(recipes)}")
-        loss, hypers = recipes[label]
-        for seed in seeds:
-            run_dir = Path(out_dir) / f"{loss}-{'-'.join(f'{k}{v}' for k, v in hypers.items())}-{policy}-{seed}"
-            cfg = replace(base, loss=loss, policy=policy, seed=seed, run_dir=str(run_dir), force=True,
-                          teacher=base.teacher if loss != "ce" else None, **hypers)
-            t0 = time.perf_counter()
-            res = train_lm_student(cfg)
-            t1 = time.perf_counter()
-            student, _, _ = load_lm(res.last_path)
-            judged, ids = judge_samples(student, teacher, prompts, gen_len, seed=seed)
-            h = res.history[-1]
-            metrics = {"val_bpc": h["val_bpc"], **judged}
-            text = [tok.decode(r) for r in ids[:2, prompts.shape[1]:]]
-            out.append(StudentRun(label, policy, seed, metrics, text, t1 - t0, time.perf_counter() - t1,
-                                  res.run_dir))
-    return out
+        jobs += [(base, label, policy, seed, out_dir, prompts, gen_len, recipes[label]) for seed in seeds]
+    if workers == 1:
+        return [_train_and_judge(*job, None) for job in jobs]
+    # spawn, not fork: a forked child of a process that already ran torch can deadlock in its thread pool
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = [pool.submit(_train_and_judge, *job, 1) for job in jobs]
+        return [f.result() for f in futures]
 
 
 #: the columns of :func:`summary_table`: metric -> (header, digits)

@@ -121,3 +121,20 @@ def test_sigkill_then_resume_equals_uninterrupted(teacher, tmp_path):
 def test_student_config_has_the_loss_hypers():
     cfg = LMStudentConfig(teacher="t.pt", loss="skl", skew=0.2)
     assert cfg.kind == "student" and cfg.role == "student[skl]" and cfg.class_weights is False
+
+
+def test_run_students_in_two_processes_gives_the_same_runs(teacher, tmp_path):
+    """``workers=2`` (the chapter's setting) trains in spawned processes; every run is seeded on
+    its own, so the metrics and samples equal those of one process, in grid order."""
+    from klviz.lm.experiment import run_students
+
+    base = LMStudentConfig(teacher=str(teacher.last_path), epochs=1, train_subset=16, prompt_len=4, gen_len=6,
+                           **TINY)
+    prompts = torch.randint(0, 5, (4, 4), generator=torch.Generator().manual_seed(0))
+    grid = [("forward KL", "off"), ("CE only", "off")]
+    one = run_students(base, grid, (0, 1), tmp_path / "one", prompts, 6)
+    two = run_students(base, grid, (0, 1), tmp_path / "two", prompts, 6, workers=2)
+    assert [(r.recipe, r.seed) for r in two] == [("forward KL", 0), ("forward KL", 1), ("CE only", 0), ("CE only", 1)]
+    assert [(r.metrics, r.samples) for r in one] == [(r.metrics, r.samples) for r in two]
+    with pytest.raises(ValueError, match="workers must be an int in"):
+        run_students(base, grid, (0,), tmp_path / "x", prompts, 6, workers=0)
