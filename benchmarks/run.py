@@ -34,13 +34,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -49,6 +47,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from klviz.losses import REGISTRY, LossSpec, pairwise_wmse_bruteforce  # noqa: E402
+from klviz.memory import peak_bytes  # noqa: E402
 
 T = 4.0
 BASELINE = "kl_div (baseline)"
@@ -123,25 +122,7 @@ def fwd_bwd(fn, s, t, y):
 
 def peak_memory(fn, s, t, y, device) -> float:
     """Peak bytes allocated during one forward+backward (see the module docstring)."""
-    if device.type == "cuda":
-        sync(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        before = torch.cuda.memory_allocated(device)
-        fwd_bwd(fn, s, t, y)
-        sync(device)
-        return float(torch.cuda.max_memory_allocated(device) - before)
-    from torch.profiler import ProfilerActivity, profile
-
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fwd_bwd(fn, s, t, y)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "trace.json")
-        prof.export_chrome_trace(path)
-        with open(path) as fh:
-            events = json.load(fh)["traceEvents"]
-    totals = [e["args"]["Total Allocated"] for e in events
-              if e.get("name") == "[memory]" and e["args"].get("Device Type", 0) == 0]
-    return float(max(totals, default=0))
+    return peak_bytes(lambda: fwd_bwd(fn, s, t, y), device)
 
 
 #: timed in rounds of their own after the interleaved ones: the B×C×C buffers (12 MiB at

@@ -30,3 +30,14 @@ def test_bad_memory_arguments():
         logits_bytes(1.5, 1, 10)
     with pytest.raises(ValueError, match="budget_bytes"):
         max_batch(0.0, 1024, 50_257)
+
+
+def test_peak_bytes_sees_an_allocation_on_the_cpu():
+    import torch
+
+    from klviz.memory import peak_bytes
+
+    n = 1_000_000
+    small = peak_bytes(lambda: torch.ones(10), torch.device("cpu"))
+    big = peak_bytes(lambda: torch.ones(n), torch.device("cpu"))
+    assert big >= 4 * n and small < 4 * n

@@ -2,7 +2,7 @@ r"""Time and peak memory of one forward and backward pass of a distillation loss
 logits of vocabulary size ``V``, with and without ``chunk_size`` (chapter ``ch-lm`` and the
 Performance appendix).
 
-Peak memory is measured as in ``benchmarks/run.py``: on CPU the largest "Total Allocated" of
+Peak memory is measured by :func:`klviz.memory.peak_bytes` (as in ``benchmarks/run.py``): on CPU the largest "Total Allocated" of
 the torch profiler's memory records during the call (the gradient included), on CUDA
 ``torch.cuda.max_memory_allocated`` above what was held before. Compare methods as ratios
 measured side by side; absolute times depend on the machine and its load.
@@ -10,50 +10,17 @@ measured side by side; absolute times depend on the machine and its load.
 
 from __future__ import annotations
 
-import json
-import os
 import statistics
-import tempfile
 import time
 from typing import Any
 
 import torch
 
 from klviz import _checks
+from klviz.memory import peak_bytes
 from klviz.lm.metrics import token_distill_loss
 
 __all__ = ["loss_cost"]
-
-
-def _peak_bytes(call, device: torch.device) -> float:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        before = torch.cuda.memory_allocated(device)
-        call()
-        torch.cuda.synchronize(device)
-        return float(torch.cuda.max_memory_allocated(device) - before)
-    from torch.profiler import ProfilerActivity, profile
-
-    # the profiler's C++ side prints a start/stop line per use to file descriptor 2, which a
-    # notebook would show under the cell: point the descriptor at /dev/null meanwhile
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-                call()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "trace.json")
-        prof.export_chrome_trace(path)
-        with open(path) as fh:
-            events = json.load(fh)["traceEvents"]
-    totals = [e["args"]["Total Allocated"] for e in events
-              if e.get("name") == "[memory]" and e["args"].get("Device Type", 0) == 0]
-    return float(max(totals, default=0))
 
 
 def loss_cost(loss: str, tokens: int, vocab: int, *, chunk_size: int | None = None, reps: int = 3,
@@ -84,4 +51,4 @@ def loss_cost(loss: str, tokens: int, vocab: int, *, chunk_size: int | None = No
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)
         times.append(time.perf_counter() - t0)
-    return {"time_s": statistics.median(times), "peak_bytes": _peak_bytes(call, dev)}
+    return {"time_s": statistics.median(times), "peak_bytes": peak_bytes(call, dev)}
