@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numbers
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -110,3 +112,20 @@ def common(*xs: Any, names: tuple[str, ...] | None = None) -> tuple[list[Any], b
         for c, x, n in zip(conv, xs, names)
     ]
     return out, True
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` torch threads and restore the previous number afterwards.
+
+    The chapters' tiny models (a linear student, a 16-unit critic, a small VAE) train much faster
+    on one thread than on two: thread start-up and contention cost more than they save (5-50x
+    on a busy 2-core machine, measured). The numbers do not depend on it.
+    """
+    torch = _torch()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

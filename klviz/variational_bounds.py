@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from klviz import _checks as checks
 from klviz._backend import common
+from klviz._backend import torch_threads
 
 __all__ = ["dv_bound", "dv_bound_exact", "dv_quadratic", "DVResult", "dv_estimate"]
 
@@ -188,9 +189,7 @@ def dv_estimate(
     opt = torch.optim.Adam(critic.parameters(), lr=rate, weight_decay=decay)
     # one thread: for a 16-unit critic, thread start-up and contention cost more than they
     # save (about 20x slower on a busy 2-core machine), as in klviz.distill.convergence
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         recorded_steps, history = [], []
         for step in tqdm(range(1, n_steps + 1), desc="DV critic", disable=not progress):
             opt.zero_grad()
@@ -203,7 +202,5 @@ def dv_estimate(
                 recorded_steps.append(step)
         with torch.no_grad():
             train = float(dv_bound(critic(fit_p)[:, 0], critic(fit_q)[:, 0]))
-    finally:
-        torch.set_num_threads(threads)
     return DVResult(history[-1], train, np.array(recorded_steps), np.array(history))
 

@@ -63,3 +63,18 @@ def test_common():
         common(torch.zeros(2), ["x", "y"], names=("p", "q"))
     with pytest.raises(TypeError, match="^argument 2 must hold real numbers"):
         common([1.0], ["x"])
+
+
+def test_torch_threads_sets_and_restores_even_on_error():
+    import pytest
+    import torch
+
+    from klviz._backend import torch_threads
+
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), torch_threads(1):
+        raise RuntimeError
+    assert torch.get_num_threads() == before

@@ -19,6 +19,7 @@ from torch import nn
 
 from klviz import _checks as checks
 from klviz.distill.data import digits_split
+from klviz._backend import torch_threads
 
 __all__ = [
     "DigitsTask",
@@ -172,15 +173,11 @@ def convergence_experiment(
     runs: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in variants}
     # one thread: for a 64x10 linear model, thread start-up and contention cost more than
     # they save (about 50x slower on a busy 2-core machine)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         for name, s in jobs:
             spec = variants[name]
             fn, over = (spec[0], dict(spec[1])) if isinstance(spec, tuple) else (spec, {})
             runs[name].append(train_linear_student(task, fn, seed=s, **{**train_kwargs, **over}))
-    finally:
-        torch.set_num_threads(threads)
     return {
         name: {
             "step": rs[0]["step"],
@@ -235,9 +232,7 @@ def gradient_alignment(
     if not others:
         raise ValueError("others: give at least one loss to compare with the reference")
     out = {name: {"cosine": [], "norm_ratio": []} for name in others}
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as in convergence_experiment: a tiny model
-    try:
+    with torch_threads(1):  # as in convergence_experiment: a tiny model
         for seed in seeds:
             student, batches = _student_and_batches(task, seed, steps, batch_size)
             params = list(student.parameters())
@@ -257,8 +252,6 @@ def gradient_alignment(
             for name, (cos, ratio) in rows.items():
                 out[name]["cosine"].append(cos)
                 out[name]["norm_ratio"].append(ratio)
-    finally:
-        torch.set_num_threads(threads)
     return {name: {k: np.asarray(v) for k, v in d.items()} for name, d in out.items()}
 
 

@@ -19,6 +19,7 @@ from torch import Tensor
 
 from klviz import _checks
 from klviz.losses.decoupled import wmse
+from klviz._backend import torch_threads
 
 __all__ = ["pairwise_wmse_bruteforce", "wmse_uncentred", "wmse_centred", "wmse_appendix_form", "wmse_cost"]
 
@@ -110,12 +111,8 @@ def wmse_cost(
     gen = torch.Generator().manual_seed(seed)
     out: dict[str, list[float]] = {k: [] for k in ("C", "time_fast", "time_brute", "mem_fast", "mem_brute", "max_diff")}
     # one thread, so the timings measure the algorithms, not thread contention on a shared CPU
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         _time_forms(sizes, batch, repeats, gen, out)
-    finally:
-        torch.set_num_threads(threads)
     return {k: np.asarray(v) for k, v in out.items()}
 
 

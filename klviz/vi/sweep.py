@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from klviz import _checks as checks
 from klviz.vi.train import VAEConfig, train_vae
+from klviz._backend import torch_threads
 
 __all__ = ["BetaSweep", "beta_sweep"]
 
@@ -71,15 +72,11 @@ def beta_sweep(betas, seeds, run_root, *, progress: bool = True, **overrides: An
     # one thread, as klviz.distill.convergence does for its tiny models: for a 64-128-8 MLP,
     # thread start-up and contention cost more than they save (5-20x slower on a busy 2-core
     # machine, measured); the numbers do not depend on it
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         for i, j in tqdm(runs, desc="VAE runs", disable=not progress, ascii=True):
             run_dir = root / f"beta{betas[i]:g}_seed{seeds[j]}"
             res = train_vae(cfg, run_dir=str(run_dir), beta=betas[i], seed=seeds[j])
             rows[i, j], dirs[betas[i], seeds[j]] = res.history, run_dir
-    finally:
-        torch.set_num_threads(threads)
     k = cfg.latent_dim
 
     def grid(f) -> np.ndarray:
